@@ -12,3 +12,99 @@ from pathlib import Path
 from migrator.errors import Issue, MigratorError, PlanInvalid, UsageError
 
 # --- validate / schema / init ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FileValidation:
+    """The outcome of validating one plan file."""
+
+    path: str
+    issues: tuple[Issue, ...]
+    phases: int = 0
+    steps: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.issues
+
+
+@dataclass(frozen=True)
+class ValidationResults:
+    """``validate`` over several files: every problem of every file, in a stable order."""
+
+    files: tuple[FileValidation, ...]
+
+    @property
+    def ok(self) -> bool:
+        return all(f.ok for f in self.files)
+
+    @property
+    def issues(self) -> tuple[Issue, ...]:
+        return tuple(i for f in self.files for i in f.issues)
+
+    def lines(self) -> list[str]:
+        """``ok FILE: N phases, M steps`` per good file; one line per issue otherwise."""
+        out: list[str] = []
+        for f in self.files:
+            if f.ok:
+                out.append(f"ok {f.path}: {_count(f.phases, 'phase')}, {_count(f.steps, 'step')}")
+            else:
+                out.extend(str(i) for i in f.issues)
+        return out
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def validate(paths, *, variables: dict[str, str] | None = None) -> ValidationResults:
+    """Validate plan files (schema and semantics); never raises for a bad plan.
+
+    Args:
+        paths: plan files.
+        variables: ``--var`` overrides, applied to every file.
+    """
+    from migrator.plan.build import check_plan
+
+    results = []
+    for path in paths:
+        plan, issues = check_plan(str(path), variables)
+        if plan is None:
+            results.append(FileValidation(str(path), tuple(issues)))
+        else:
+            results.append(FileValidation(str(path), (), len(plan.phases), len(plan.steps)))
+    return ValidationResults(tuple(results))
+
+
+def load(path: str, variables: dict[str, str] | None = None):
+    """Load a plan or raise PlanInvalid (exit 2) with every issue."""
+    from migrator.plan.build import load_plan
+
+    return load_plan(str(path), variables)
+
+
+def schema_text() -> str:
+    """The plan format's JSON schema (the document in schemas/plan.schema.json)."""
+    from migrator.plan.schema import schema_text as text
+
+    return text()
+
+
+def init(directory: str = ".", *, name: str = "plan.yaml", force: bool = False) -> Path:
+    """Write a commented starter plan into ``directory``; returns its path.
+
+    Refuses (UsageError) to overwrite an existing file unless ``force``.
+    """
+    from migrator.starter import SCHEMA_FILE, STARTER_PLAN
+
+    target = Path(directory) / name
+    if target.exists() and not force:
+        raise UsageError(f"{target} already exists (use --force to overwrite it)")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(STARTER_PLAN, encoding="utf-8")
+        # The modeline points at a copy beside the plan, so editors work offline.
+        (target.parent / SCHEMA_FILE).write_text(schema_text(), encoding="utf-8")
+    except OSError as e:
+        raise UsageError(f"cannot write {target}: {e.strerror or e}") from None
+    return target

@@ -1,0 +1,510 @@
+"""``load_plan``: file → YAML → schema → semantic checks → :class:`Plan`.
+
+One call, one exception type: callers get a :class:`Plan` or a
+:class:`PlanInvalid` carrying every issue of the file, each with its line and
+column. Variables are substituted here, ``sql_file`` contents read and each
+step's checksum taken, so later stages never go back to the file.
+"""
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import os
+import re
+from typing import Any, Mapping
+
+from migrator.errors import Issue, Location, PlanInvalid
+from migrator.plan import schema as plan_schema
+from migrator.plan.loader import SourceMap, format_path, load_yaml
+from migrator.plan.model import (
+    ACTION_KINDS,
+    CHECK_KINDS,
+    BatchAction,
+    CheckSpec,
+    ManualAction,
+    Phase,
+    Plan,
+    PythonAction,
+    SqlAction,
+    Step,
+)
+from migrator.plan.variables import VariableError, as_text, references, substitute
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m)?\s*$")
+_BATCH_PARAM = re.compile(r":batch_size\b")
+_FK_KINDS = ("foreign_key_exists", "no_orphans")
+
+
+def load_plan(path: str, overrides: Mapping[str, str] | None = None, *, environ: Mapping[str, str] | None = None) -> Plan:
+    """Load and validate the plan at ``path``.
+
+    Args:
+        path: the plan file.
+        overrides: ``--var`` values, by variable name.
+        environ: the environment for ``${env:NAME}`` (default ``os.environ``).
+
+    Raises:
+        PlanInvalid: with every problem found, each as ``file:line:col: path: message``.
+    """
+    plan, issues = check_plan(path, overrides, environ=environ)
+    if issues:
+        raise PlanInvalid(issues)
+    assert plan is not None
+    return plan
+
+
+def check_plan(
+    path: str, overrides: Mapping[str, str] | None = None, *, environ: Mapping[str, str] | None = None
+) -> tuple[Plan | None, list[Issue]]:
+    """Like :func:`load_plan` but returns ``(plan, issues)``; ``plan`` is None when issues exist."""
+    try:
+        data, source_map = load_yaml(path)
+    except PlanInvalid as e:
+        return None, list(e.issues)
+    issues = plan_schema.validate(data, source_map)
+    if not isinstance(data, dict):
+        return None, issues
+    builder = _PlanBuilder(data, source_map, path, dict(overrides or {}), os.environ if environ is None else environ)
+    issues += builder.check()
+    if issues:
+        return None, _one_per_node(issues)
+    return builder.build(), []
+
+
+def _one_per_node(issues: list[Issue]) -> list[Issue]:
+    # The schema and a semantic rule can both object to one value (a bad pause
+    # is not a duration either way); the schema's wording, found first, stays.
+    kept: dict[tuple, Issue] = {}
+    for issue in issues:
+        kept.setdefault((issue.location, issue.path), issue)
+    return sorted(kept.values(), key=Issue.sort_key)
+
+
+def parse_duration_ms(value: Any) -> int | None:
+    """``'100ms'``/``'2s'``/``'1m'``/a number of seconds → milliseconds; None if unparseable."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return int(value * 1000) if value >= 0 else None
+    m = _DURATION.match(str(value))
+    if not m:
+        return None
+    number, unit = float(m.group(1)), m.group(2) or "s"
+    return int(number * {"ms": 1, "s": 1000, "m": 60000}[unit])
+
+
+def normalize_sql(text: str) -> str:
+    """Text as the checksum sees it: line endings and trailing whitespace do not count."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    return "\n".join(line.rstrip() for line in lines).strip("\n")
+
+
+class _PlanBuilder:
+    """Semantic checks and model construction for one loaded document.
+
+    Checks are written defensively: they run even when the schema found
+    problems, so that one ``validate`` reports everything at once.
+    """
+
+    def __init__(self, data: dict, source_map: SourceMap, path: str, overrides: dict, environ: Mapping[str, str]):
+        self.data = data
+        self.map = source_map
+        self.path = path
+        self.base_dir = os.path.dirname(os.path.abspath(path))
+        self.overrides = overrides
+        self.environ = environ
+        self.issues: list[Issue] = []
+        self.vars: dict[str, Any] = {}
+        self.phases: list = []  # the substituted phases data
+
+    # -- helpers -------------------------------------------------------------
+    def _issue(self, path: tuple, message: str, code: str, *, key: bool = False) -> None:
+        self.issues.append(Issue(self.map.location(path, key=key), format_path(path), message, code))
+
+    def _file(self, relative: str) -> str:
+        return os.path.normpath(os.path.join(self.base_dir, relative))
+
+    # -- checks --------------------------------------------------------------
+    def check(self) -> list[Issue]:
+        self._resolve_vars()
+        phases = self.data.get("phases")
+        self.phases = self._substitute(phases, ("phases",)) if isinstance(phases, list) else []
+        self._check_unused_overrides()
+        ids: dict[str, tuple] = {}
+        step_order: list[str] = []
+        phase_ids: set[str] = set()
+        for pi, phase in enumerate(self.phases):
+            if not isinstance(phase, dict):
+                continue
+            ppath = ("phases", pi)
+            self._check_id(phase.get("id"), ppath, ids)
+            if isinstance(phase.get("id"), str):
+                phase_ids.add(phase["id"])
+            self._check_checks(phase.get("preconditions"), ppath + ("preconditions",), precondition=True)
+            self._check_checks(phase.get("verify"), ppath + ("verify",), precondition=False)
+            for si, step in enumerate(phase.get("steps") or [] if isinstance(phase.get("steps"), list) else []):
+                if isinstance(step, dict):
+                    spath = ppath + ("steps", si)
+                    self._check_id(step.get("id"), spath, ids)
+                    self._check_step(step, spath)
+                    if isinstance(step.get("id"), str):
+                        step_order.append(step["id"])
+        self._check_references(step_order, phase_ids)
+        return self.issues
+
+    def _resolve_vars(self) -> None:
+        declared = self.data.get("vars")
+        declared = declared if isinstance(declared, dict) else {}
+        for name, value in declared.items():
+            if isinstance(value, str):
+                try:  # a default may come from the environment: ${env:NAME:-x}
+                    value = substitute(value, {}, self.environ)
+                except VariableError as e:
+                    self._issue(("vars", name), str(e), "variable")
+            self.vars[name] = value
+        self.vars.update(self.overrides)
+
+    def _check_unused_overrides(self) -> None:
+        declared = self.data.get("vars") if isinstance(self.data.get("vars"), dict) else {}
+        referenced = set(self._referenced_names(self.data.get("phases")))
+        for name in self.overrides:
+            if name not in declared and name not in referenced:
+                self.issues.append(
+                    Issue(Location(self.path, 1, 1), "", f"--var {name}: the plan neither declares nor uses a variable {name!r}", "variable")
+                )
+
+    def _referenced_names(self, node: Any):
+        if isinstance(node, str):
+            yield from references(node)
+        elif isinstance(node, dict):
+            for v in node.values():
+                yield from self._referenced_names(v)
+        elif isinstance(node, list):
+            for v in node:
+                yield from self._referenced_names(v)
+
+    def _substitute(self, node: Any, path: tuple) -> Any:
+        if isinstance(node, str):
+            try:
+                return substitute(node, self.vars, self.environ)
+            except VariableError as e:
+                self._issue(path, str(e), "variable")
+                return node
+        if isinstance(node, dict):
+            return {k: self._substitute(v, path + (k,)) for k, v in node.items()}
+        if isinstance(node, list):
+            return [self._substitute(v, path + (i,)) for i, v in enumerate(node)]
+        return node
+
+    def _check_id(self, ident: Any, path: tuple, ids: dict[str, tuple]) -> None:
+        if not isinstance(ident, str):
+            return
+        if ident in ids:
+            first = self.map.location(ids[ident] + ("id",))
+            self._issue(path + ("id",), f"duplicate id {ident!r} (first used at line {first.line}); ids are unique across phases and steps", "duplicate-id")
+        else:
+            ids[ident] = path
+
+    def _check_step(self, step: dict, path: tuple) -> None:
+        actions = [k for k in ACTION_KINDS if k in step]
+        if len(actions) > 1:
+            self._issue(path + (actions[1],), f"a step has one action; found {', '.join(actions)}", "action", key=True)
+        has_checks = bool(step.get("preconditions")) or bool(step.get("verify"))
+        if not actions and not has_checks:
+            self._issue(path, "a step needs an action (sql, sql_file, python, batch, manual) or, as a check step, preconditions or verify", "action")
+        rerun = step.get("rerun", "never")
+        if rerun in ("always", "on_change") and step.get("idempotent") is not True:
+            self._issue(path + ("rerun",), f"rerun: {rerun} requires idempotent: true (running it again must be safe)", "rerun")
+        if isinstance(step.get("sql_file"), str):
+            self._check_sql_file(step["sql_file"], path + ("sql_file",))
+        rollback = step.get("rollback")
+        if isinstance(rollback, dict) and isinstance(rollback.get("sql_file"), str):
+            self._check_sql_file(rollback["sql_file"], path + ("rollback", "sql_file"))
+        if isinstance(step.get("python"), str):
+            self._check_python(step["python"], path + ("python",))
+        batch = step.get("batch")
+        if isinstance(batch, dict):
+            self._check_batch(batch, path + ("batch",))
+        self._check_checks(step.get("preconditions"), path + ("preconditions",), precondition=True)
+        self._check_checks(step.get("verify"), path + ("verify",), precondition=False)
+
+    def _check_file(self, relative: str, path: tuple, what: str) -> bool:
+        full = self._file(relative)
+        if not os.path.isfile(full):
+            self._issue(path, f"{what} {relative!r} not found (looked for {full})", "file")
+            return False
+        return True
+
+    def _check_sql_file(self, relative: str, path: tuple) -> None:
+        if not self._check_file(relative, path, "SQL file"):
+            return
+        try:
+            with open(self._file(relative), encoding="utf-8") as f:
+                substitute(f.read(), self.vars, self.environ)
+        except UnicodeDecodeError:
+            self._issue(path, f"SQL file {relative!r} is not UTF-8 text", "file")
+        except OSError as e:
+            self._issue(path, f"SQL file {relative!r} cannot be read: {e.strerror or e}", "file")
+        except VariableError as e:
+            self._issue(path, f"in SQL file {relative!r}: {e}", "variable")
+
+    def _check_python(self, target: str, path: tuple) -> None:
+        module, _, _function = target.rpartition(":")
+        if module.endswith(".py") or "/" in module:
+            self._check_file(module, path, "Python file")
+
+    def _check_batch(self, batch: dict, path: tuple) -> None:
+        sql = batch.get("sql")
+        if isinstance(sql, str) and not _BATCH_PARAM.search(sql):
+            self._issue(path + ("sql",), "a batch statement must use the bind parameter :batch_size (e.g. ... LIMIT :batch_size)", "batch")
+        for key in ("size", "max_batches"):
+            value = batch.get(key)
+            if isinstance(value, str):
+                if not value.strip().isdigit() or int(value) < 1:
+                    self._issue(path + (key,), f"expected a positive integer, got {value!r}", "type")
+        if "pause" in batch and parse_duration_ms(batch["pause"]) is None:
+            self._issue(path + ("pause",), f"{batch['pause']!r} is not a duration like '100ms', '2s' or '1m'", "duration")
+
+    def _check_checks(self, checks: Any, path: tuple, *, precondition: bool, nested: bool = False) -> None:
+        if not isinstance(checks, list):
+            return
+        for i, check in enumerate(checks):
+            if isinstance(check, dict):
+                self._check_check(check, path + (i,), precondition=precondition, nested=nested)
+
+    def _check_check(self, check: dict, path: tuple, *, precondition: bool, nested: bool) -> None:
+        kinds = [k for k in CHECK_KINDS if k in check]
+        if len(kinds) > 1:
+            self._issue(path + (kinds[1],), f"a check has one kind; found {', '.join(kinds)}", "check-kind", key=True)
+        kind = kinds[0] if kinds else None
+        if "on_fail" in check:
+            if not precondition:
+                self._issue(path + ("on_fail",), "on_fail applies to preconditions only (a failed verify always fails the step)", "on-fail", key=True)
+            elif nested:
+                self._issue(path + ("on_fail",), "on_fail applies to a whole precondition, not to a check nested in all/any/not", "on-fail", key=True)
+        if kind == "unchanged" and precondition:
+            self._issue(path + ("unchanged",), "unchanged compares before and after a step, so it belongs in verify, not preconditions", "unchanged", key=True)
+        if kind == "query" and "expect" not in check:
+            self._issue(path, "a query check needs expect (e.g. expect: 0 or expect: {gt: 0})", "expect")
+        if "expect" in check and kind not in ("query", None):
+            self._issue(path + ("expect",), f"expect goes with query; {kind} does not take it here", "expect", key=True)
+        if kind == "index_exists" and isinstance(check.get(kind), dict):
+            if "columns" not in check[kind] and "name" not in check[kind]:
+                self._issue(path + (kind,), "index_exists needs columns or name", "index")
+        if kind in ("all", "any"):
+            self._check_checks(check.get(kind), path + (kind,), precondition=precondition, nested=True)
+        if kind == "not" and isinstance(check.get("not"), dict):
+            self._check_check(check["not"], path + ("not",), precondition=precondition, nested=True)
+
+    def _check_references(self, step_order: list[str], phase_ids: set[str]) -> None:
+        position = {sid: i for i, sid in enumerate(step_order)}
+        for pi, phase in enumerate(self.phases):
+            steps = phase.get("steps") if isinstance(phase, dict) else None
+            for si, step in enumerate(steps if isinstance(steps, list) else []):
+                if not isinstance(step, dict) or not isinstance(step.get("requires"), list):
+                    continue
+                me = step.get("id")
+                for ri, req in enumerate(step["requires"]):
+                    rpath = ("phases", pi, "steps", si, "requires", ri)
+                    if not isinstance(req, str):
+                        continue
+                    if req == me:
+                        self._issue(rpath, f"step {me!r} requires itself", "requires")
+                    elif req in phase_ids and req not in position:
+                        self._issue(rpath, f"{req!r} is a phase; requires names steps", "requires")
+                    elif req not in position:
+                        self._issue(rpath, f"unknown step {req!r}{_did_you_mean(req, step_order)}", "requires")
+                    elif isinstance(me, str) and me in position and position[req] > position[me]:
+                        self._issue(rpath, f"requires {req!r}, which comes later in the plan; steps run in order, so this can never be satisfied", "requires")
+            for kind_path, check in self._all_checks(phase, ("phases", pi)):
+                target = check.get("step_applied")
+                if isinstance(target, str) and target not in position:
+                    self._issue(kind_path + ("step_applied",), f"unknown step {target!r}{_did_you_mean(target, step_order)}", "requires")
+
+    def _all_checks(self, phase: Any, path: tuple):
+        if not isinstance(phase, dict):
+            return
+        containers = [(path, phase)]
+        steps = phase.get("steps")
+        for si, step in enumerate(steps if isinstance(steps, list) else []):
+            if isinstance(step, dict):
+                containers.append((path + ("steps", si), step))
+        for cpath, container in containers:
+            for key in ("preconditions", "verify"):
+                checks = container.get(key)
+                for i, check in enumerate(checks if isinstance(checks, list) else []):
+                    yield from self._walk_check(check, cpath + (key, i))
+
+    def _walk_check(self, check: Any, path: tuple):
+        if not isinstance(check, dict):
+            return
+        yield path, check
+        for kind in ("all", "any"):
+            for i, child in enumerate(check.get(kind) if isinstance(check.get(kind), list) else []):
+                yield from self._walk_check(child, path + (kind, i))
+        if isinstance(check.get("not"), dict):
+            yield from self._walk_check(check["not"], path + ("not",))
+
+    # -- model ---------------------------------------------------------------
+    def build(self) -> Plan:
+        phases = tuple(self._phase(p, ("phases", i)) for i, p in enumerate(self.phases))
+        return Plan(
+            name=self.data["name"],
+            source=self.path,
+            base_dir=self.base_dir,
+            phases=phases,
+            description=self.data.get("description"),
+            vars=dict(self.vars),
+        )
+
+    def _phase(self, data: dict, path: tuple) -> Phase:
+        return Phase(
+            id=data["id"],
+            path=format_path(path),
+            location=self.map.location(path),
+            steps=tuple(self._step(s, data["id"], path + ("steps", i)) for i, s in enumerate(data["steps"])),
+            title=data.get("title"),
+            description=data.get("description"),
+            preconditions=self._checks(data.get("preconditions"), path + ("preconditions",)),
+            verify=self._checks(data.get("verify"), path + ("verify",)),
+        )
+
+    def _step(self, data: dict, phase_id: str, path: tuple) -> Step:
+        action = self._action(data)
+        rollback = self._rollback(data.get("rollback"))
+        when = data.get("when", {}).get("dialect") if isinstance(data.get("when"), dict) else None
+        return Step(
+            id=data["id"],
+            phase=phase_id,
+            path=format_path(path),
+            location=self.map.location(path),
+            action=action,
+            checksum=step_checksum(action, rollback, self._python_source(action)),
+            title=data.get("title"),
+            description=data.get("description"),
+            preconditions=self._checks(data.get("preconditions"), path + ("preconditions",)),
+            verify=self._checks(data.get("verify"), path + ("verify",)),
+            rollback=rollback,
+            requires=tuple(data.get("requires", ())),
+            idempotent=bool(data.get("idempotent", False)),
+            rerun=data.get("rerun", "never"),
+            transaction=bool(data.get("transaction", True)),
+            optional=bool(data.get("optional", False)),
+            when_dialects=None if when is None else (tuple(when) if isinstance(when, list) else (when,)),
+            tags=tuple(data.get("tags", ())),
+            allow=tuple(data.get("allow", ())),
+        )
+
+    def _action(self, data: dict):
+        if "sql" in data:
+            sql = data["sql"]
+            return SqlAction(texts=(sql,) if isinstance(sql, str) else tuple(sql))
+        if "sql_file" in data:
+            return SqlAction(texts=(self._read_sql_file(data["sql_file"]),), file=data["sql_file"], kind="sql_file")
+        if "python" in data:
+            target = data["python"]
+            left, _, function = target.rpartition(":")
+            is_file = left.endswith(".py") or "/" in left
+            return PythonAction(target=target, module=None if is_file else left, file=self._file(left) if is_file else None, function=function)
+        if "batch" in data:
+            b = data["batch"]
+            return BatchAction(
+                sql=b["sql"],
+                size=int(b.get("size", 1000)),
+                total=b.get("total"),
+                pause_ms=parse_duration_ms(b.get("pause", 0)) or 0,
+                max_batches=int(b["max_batches"]) if b.get("max_batches") is not None else None,
+            )
+        if "manual" in data:
+            return ManualAction(instructions=data["manual"])
+        return None
+
+    def _read_sql_file(self, relative: str) -> str:
+        # Variables are substituted in SQL files too, so a --var means the same
+        # whether the SQL is inline or in a file.
+        # Checked in _check_sql_file: readable, UTF-8, every variable defined.
+        with open(self._file(relative), encoding="utf-8") as f:
+            return substitute(f.read(), self.vars, self.environ)
+
+    def _rollback(self, data: Any) -> SqlAction | None:
+        if data is None:
+            return None
+        if isinstance(data, dict):
+            return SqlAction(texts=(self._read_sql_file(data["sql_file"]),), file=data["sql_file"], kind="sql_file")
+        return SqlAction(texts=(data,) if isinstance(data, str) else tuple(data))
+
+    def _python_source(self, action: Any) -> str | None:
+        if isinstance(action, PythonAction) and action.file:
+            with open(action.file, "rb") as f:
+                return f.read().decode("utf-8", "replace")
+        return None
+
+    def _checks(self, data: Any, path: tuple) -> tuple[CheckSpec, ...]:
+        return tuple(self._check_spec(c, path + (i,)) for i, c in enumerate(data or ()))
+
+    def _check_spec(self, data: dict, path: tuple) -> CheckSpec:
+        kind = next(k for k in CHECK_KINDS if k in data)
+        value = data[kind]
+        expect = None
+        if kind in ("all", "any"):
+            arg: Any = tuple(self._check_spec(c, path + (kind, i)) for i, c in enumerate(value))
+        elif kind == "not":
+            arg = self._check_spec(value, path + ("not",))
+        elif kind == "dialect":
+            arg = tuple(value) if isinstance(value, list) else (value,)
+        else:
+            arg = value
+        if kind == "query":
+            expect = normalize_expect(data["expect"])
+        elif kind == "row_count":
+            expect = normalize_expect(value["expect"])
+        return CheckSpec(
+            kind=kind,
+            arg=arg,
+            path=format_path(path),
+            location=self.map.location(path),
+            name=data.get("name"),
+            message=data.get("message"),
+            on_fail=data.get("on_fail"),
+            expect=expect,
+        )
+
+
+def normalize_expect(value: Any) -> tuple[str, Any]:
+    """``0`` → ``("eq", 0)``; ``{gt: 0}`` → ``("gt", 0)``."""
+    if isinstance(value, dict):
+        (op, operand), = value.items()
+        return (op, operand)
+    return ("eq", value)
+
+
+def step_checksum(action: Any, rollback: SqlAction | None, python_source: str | None = None) -> str:
+    """A digest of what a step executes: its action and rollback after substitution.
+
+    Titles, descriptions, checks and the YAML layout are not part of it; SQL
+    comments are (they are executed text); line endings and trailing
+    whitespace are not. Batch tuning (size, pause, max_batches, total) is not:
+    it changes how the work is cut, not what it does.
+    """
+    content: dict[str, Any] = {"action": None, "rollback": None}
+    if isinstance(action, SqlAction):
+        content["action"] = ["sql", [normalize_sql(t) for t in action.texts]]
+    elif isinstance(action, PythonAction):
+        content["action"] = ["python", action.target, normalize_sql(python_source) if python_source is not None else None]
+    elif isinstance(action, BatchAction):
+        content["action"] = ["batch", normalize_sql(action.sql)]
+    elif isinstance(action, ManualAction):
+        content["action"] = ["manual", normalize_sql(action.instructions)]
+    if rollback is not None:
+        content["rollback"] = [normalize_sql(t) for t in rollback.texts]
+    digest = hashlib.sha256(json.dumps(content, sort_keys=True).encode("utf-8"))
+    return digest.hexdigest()[:32]
+
+
+def _did_you_mean(word: str, choices: list[str]) -> str:
+    match = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    return f" — did you mean {match[0]!r}?" if match else ""
+
+
+__all__ = ["load_plan", "check_plan", "step_checksum", "normalize_sql", "parse_duration_ms", "normalize_expect", "as_text"]

@@ -1,0 +1,219 @@
+"""Read a plan file into plain data plus a map of where every node stands.
+
+PyYAML's ``compose`` keeps each node's start mark; we construct the data from
+the nodes ourselves so that (a) every value and key has a line and column for
+error messages and (b) a key written twice in one mapping is an error — PyYAML
+silently keeps the last one, which loses steps without a word.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from migrator.errors import Issue, Location, PlanInvalid
+
+#: Plans are hand-written; anything this large is a mistake (or an attack).
+MAX_PLAN_BYTES = 10 * 1024 * 1024
+#: Bound on constructed nodes, so alias bombs ("billion laughs") cannot explode.
+MAX_NODES = 2_000_000
+
+PathKey = tuple  # ("phases", 0, "steps", 2, "sql")
+
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+@dataclass
+class SourceMap:
+    """Where each node of a loaded document stands in its file.
+
+    ``values[path]`` is the position of the value at ``path``;
+    ``keys[path]`` is the position of the key that introduces it.
+    Positions are 1-based ``(line, col)``.
+    """
+
+    file: str
+    values: dict[PathKey, tuple[int, int]] = field(default_factory=dict)
+    keys: dict[PathKey, tuple[int, int]] = field(default_factory=dict)
+
+    def location(self, path: PathKey, *, key: bool = False) -> Location:
+        """The location of ``path`` (its key when ``key``), else of its nearest ancestor."""
+        table = self.keys if key else self.values
+        probe = tuple(path)
+        while True:
+            pos = table.get(probe) or self.values.get(probe)
+            if pos:
+                return Location(self.file, *pos)
+            if not probe:
+                return Location(self.file, 1, 1)
+            probe = probe[:-1]
+
+
+def format_path(path: PathKey) -> str:
+    """``("phases", 1, "steps", 0)`` → ``phases[1].steps[0]``."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def load_yaml(path: str) -> tuple[Any, SourceMap]:
+    """Read ``path`` and return ``(data, source_map)``.
+
+    Raises :class:`PlanInvalid` (with the file's name and, for syntax errors,
+    the line and column) for anything that is not a readable YAML document.
+    """
+    text = read_text(path)
+    return parse_yaml(text, path)
+
+
+def read_text(path: str) -> str:
+    where = Location(path)
+    try:
+        size = os.path.getsize(path)
+    except FileNotFoundError:
+        raise PlanInvalid([Issue(where, "", "file not found", "io")]) from None
+    except OSError as e:
+        raise PlanInvalid([Issue(where, "", f"cannot read file: {e.strerror or e}", "io")]) from None
+    if os.path.isdir(path):
+        raise PlanInvalid([Issue(where, "", "is a directory, not a plan file", "io")])
+    if size > MAX_PLAN_BYTES:
+        raise PlanInvalid(
+            [Issue(where, "", f"file is {size / 1e6:.1f} MB; plans larger than {MAX_PLAN_BYTES // 2**20} MiB are refused", "io")]
+        )
+    try:
+        with open(path, "rb") as f:
+            raw = f.read()
+    except OSError as e:
+        raise PlanInvalid([Issue(where, "", f"cannot read file: {e.strerror or e}", "io")]) from None
+    if b"\x00" in raw:
+        raise PlanInvalid([Issue(where, "", "binary file (contains NUL bytes), not a YAML plan", "io")])
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise PlanInvalid([Issue(where, "", f"not UTF-8 text (byte {e.start}: {e.reason})", "io")]) from None
+    return text
+
+
+def parse_yaml(text: str, path: str) -> tuple[Any, SourceMap]:
+    """Parse YAML ``text`` (named ``path`` in messages) into data and a source map."""
+    source_map = SourceMap(path)
+    if not text.strip():
+        raise PlanInvalid([Issue(Location(path, 1, 1), "", "empty file: a plan needs migrator, name and phases", "empty")])
+    try:
+        nodes = list(yaml.compose_all(text, Loader=_Loader))
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        loc = Location(path, mark.line + 1, mark.column + 1) if mark else Location(path, 1, 1)
+        problem = e.problem or e.context or "invalid YAML"
+        if "mapping values are not allowed" in problem:
+            problem += " (a value containing ': ' needs quotes)"
+        elif mark and _char_at(text, mark.line, mark.column) == "\t":
+            problem += " (a tab: YAML indents with spaces, not tabs)"
+        raise PlanInvalid([Issue(loc, "", f"YAML syntax error: {problem}", "yaml")]) from None
+    except yaml.YAMLError as e:
+        raise PlanInvalid([Issue(Location(path, 1, 1), "", f"YAML error: {e}", "yaml")]) from None
+    nodes = [n for n in nodes if n is not None]
+    if not nodes:
+        raise PlanInvalid([Issue(Location(path, 1, 1), "", "empty document: a plan needs migrator, name and phases", "empty")])
+    if len(nodes) > 1:
+        second = nodes[1].start_mark
+        raise PlanInvalid(
+            [Issue(Location(path, second.line + 1, second.column + 1), "", "more than one YAML document; a plan file holds one", "yaml")]
+        )
+    builder = _Builder(source_map)
+    data = builder.build(nodes[0], ())
+    if builder.issues:
+        raise PlanInvalid(builder.issues)
+    return data, source_map
+
+
+def _char_at(text: str, line: int, column: int) -> str:
+    lines = text.splitlines()
+    return lines[line][column] if line < len(lines) and column < len(lines[line]) else ""
+
+
+class _Builder:
+    """Turns composed nodes into Python data, recording positions and duplicate keys."""
+
+    def __init__(self, source_map: SourceMap):
+        self.source_map = source_map
+        self.issues: list[Issue] = []
+        self.count = 0
+        self.constructor = yaml.constructor.SafeConstructor()
+
+    def _pos(self, node: yaml.Node) -> tuple[int, int]:
+        return (node.start_mark.line + 1, node.start_mark.column + 1)
+
+    def build(self, node: yaml.Node, path: PathKey) -> Any:
+        self.count += 1
+        if self.count > MAX_NODES:
+            raise PlanInvalid([Issue(Location(self.source_map.file, *self._pos(node)), format_path(path), "document too large (too many nodes, possibly an alias bomb)", "yaml")])
+        self.source_map.values.setdefault(path, self._pos(node))
+        if isinstance(node, yaml.MappingNode):
+            return self._mapping(node, path)
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(child, path + (i,)) for i, child in enumerate(node.value)]
+        try:
+            return self.constructor.construct_object(node, deep=True)
+        except yaml.constructor.ConstructorError as e:
+            self.issues.append(Issue(Location(self.source_map.file, *self._pos(node)), format_path(path), f"invalid value: {e.problem}", "yaml"))
+            return None
+
+    def _mapping(self, node: yaml.MappingNode, path: PathKey) -> dict:
+        out: dict = {}
+        seen: dict[Any, tuple[int, int]] = {}
+        for key_node, value_node in self._pairs(node):
+            key = self.build_key(key_node, path)
+            if key is _BAD_KEY:
+                continue
+            key_pos = self._pos(key_node)
+            if key in seen:
+                first = seen[key]
+                self.issues.append(
+                    Issue(
+                        Location(self.source_map.file, *key_pos),
+                        format_path(path + (key,)),
+                        f"duplicate key {key!r} (first at line {first[0]}); YAML would silently keep only the last one",
+                        "duplicate-key",
+                    )
+                )
+                continue
+            seen[key] = key_pos
+            self.source_map.keys[path + (key,)] = key_pos
+            out[key] = self.build(value_node, path + (key,))
+        return out
+
+    def _pairs(self, node: yaml.MappingNode):
+        # YAML merge keys (`<<: *defaults`): the merged entries come first, then
+        # the mapping's own keys override them, as the YAML spec says.
+        merged: list = []
+        own: list = []
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                sources = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
+                for src in sources:
+                    if isinstance(src, yaml.MappingNode):
+                        merged.extend(self._pairs(src))
+            else:
+                own.append((key_node, value_node))
+        if not merged:
+            return own
+        own_keys = {k.value for k, _ in own if isinstance(k, yaml.ScalarNode)}
+        return [(k, v) for k, v in merged if not (isinstance(k, yaml.ScalarNode) and k.value in own_keys)] + own
+
+    def build_key(self, node: yaml.Node, path: PathKey):
+        if not isinstance(node, yaml.ScalarNode):
+            self.issues.append(Issue(Location(self.source_map.file, *self._pos(node)), format_path(path), "mapping keys must be plain strings", "yaml"))
+            return _BAD_KEY
+        value = self.constructor.construct_object(node)
+        # YAML 1.1 reads `on:`, `yes:` and numbers as non-strings; keys in a plan are names.
+        return node.value if not isinstance(value, str) else value
+
+
+_BAD_KEY = object()

@@ -1,0 +1,197 @@
+"""JSON-schema validation of a loaded plan, with errors a person understands.
+
+jsonschema reports what the schema says ("Additional properties are not
+allowed"); we translate each error into what the author should do ("unknown key
+'sqll' — did you mean 'sql'?") and place it at the YAML line and column of the
+offending node. Every error is collected; nothing stops at the first.
+"""
+from __future__ import annotations
+
+import difflib
+import json
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+from migrator.errors import Issue
+from migrator.plan.loader import SourceMap, format_path
+
+ID_PATTERN = "^[a-z0-9][a-z0-9._-]*$"
+_TYPE_WORDS = {
+    "string": "a string",
+    "integer": "an integer",
+    "number": "a number",
+    "boolean": "true or false",
+    "object": "a mapping",
+    "array": "a list",
+    "null": "null",
+}
+
+
+def schema_text() -> str:
+    """The plan JSON schema as shipped in the package (identical to schemas/plan.schema.json)."""
+    return resources.files("migrator").joinpath("data/plan.schema.json").read_text(encoding="utf-8")
+
+
+@lru_cache(maxsize=1)
+def plan_schema() -> dict:
+    return json.loads(schema_text())
+
+
+@lru_cache(maxsize=1)
+def _validator():
+    import jsonschema
+
+    return jsonschema.Draft202012Validator(plan_schema())
+
+
+def validate(data: Any, source_map: SourceMap) -> list[Issue]:
+    """Every schema violation in ``data``, located and explained, sorted by position."""
+    issues: list[Issue] = []
+    for error in _validator().iter_errors(data):
+        issues.extend(_translate(error, source_map))
+    unique = {(i.location, i.path, i.message): i for i in issues}
+    return sorted(unique.values(), key=Issue.sort_key)
+
+
+def _type_name(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return type(value).__name__
+
+
+def _shown(value: Any) -> str:
+    text = repr(value) if isinstance(value, str) else json.dumps(value, default=str) if not isinstance(value, (dict, list)) else _type_name(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _expected(types) -> str:
+    types = [types] if isinstance(types, str) else list(types)
+    words = [_TYPE_WORDS.get(t, t) for t in types]
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
+
+
+def _suggest(word: str, choices) -> str:
+    match = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
+    return f" — did you mean {match[0]!r}?" if match else ""
+
+
+def _issue(source_map: SourceMap, path: tuple, message: str, code: str, *, key: bool = False) -> Issue:
+    return Issue(source_map.location(path, key=key), format_path(path), message, code)
+
+
+def _translate(error, source_map: SourceMap) -> list[Issue]:
+    path = tuple(error.absolute_path)
+    validator = error.validator
+    value = error.instance
+    schema = error.schema if isinstance(error.schema, dict) else {}
+
+    if validator == "additionalProperties" and isinstance(value, dict):
+        allowed = list(schema.get("properties", {}))
+        extra = [k for k in value if k not in allowed]
+        listing = " (allowed: " + ", ".join(allowed) + ")"
+        return [
+            _issue(source_map, path + (k,), f"unknown key {k!r}{_suggest(k, allowed) or listing}", "unknown-key", key=True)
+            for k in extra
+        ]
+    if validator == "required" and isinstance(value, dict):
+        missing = [k for k in error.validator_value if k not in value]
+        return [_issue(source_map, path, f"missing required key {k!r}", "missing-key") for k in missing]
+    if validator == "type":
+        return [_issue(source_map, path, f"expected {_expected(error.validator_value)}, got {_type_name(value)} ({_shown(value)})", "type")]
+    if validator == "enum":
+        choices = error.validator_value
+        return [_issue(source_map, path, f"{_shown(value)} is not one of {', '.join(map(str, choices))}{_suggest(value, choices)}", "enum")]
+    if validator == "const":
+        return [_issue(source_map, path, f"must be {json.dumps(error.validator_value)}, got {_shown(value)}", "const")]
+    if validator == "pattern":
+        return [_issue(source_map, path, _pattern_message(error.validator_value, value, path), "pattern")]
+    if validator == "minItems":
+        return [_issue(source_map, path, f"needs at least {error.validator_value} item{'s' if error.validator_value != 1 else ''}", "min-items")]
+    if validator == "minLength":
+        return [_issue(source_map, path, "must not be empty", "empty")]
+    if validator == "minProperties":
+        if path and path[-1] != "expect" and "table_exists" in schema.get("properties", {}):
+            return [_issue(source_map, path, "empty check: give one kind key (table_exists, column_exists, index_exists, foreign_key_exists, query, no_rows, row_count, no_orphans, unchanged, step_applied, dialect, all, any, not)", "check-kind")]
+        return [_issue(source_map, path, "must not be empty", "empty")]
+    if validator == "maxProperties":
+        return [_issue(source_map, path, f"give exactly one of {', '.join(schema.get('properties', {}))}", "one-of")]
+    if validator == "minimum":
+        return [_issue(source_map, path, f"must be at least {error.validator_value}, got {_shown(value)}", "minimum")]
+    if validator == "uniqueItems":
+        return [_issue(source_map, path, "has duplicate items", "unique")]
+    if validator == "propertyNames":
+        return [_issue(source_map, path, "variable names are letters, digits and '_', not starting with a digit", "pattern")]
+    if validator in ("anyOf", "oneOf"):
+        return _translate_alternatives(error, source_map)
+    return [_issue(source_map, path, error.message, validator or "invalid")]
+
+
+def _pattern_message(pattern: str, value: Any, path: tuple) -> str:
+    if pattern == ID_PATTERN:
+        return f"{_shown(value)} is not a valid id: use lowercase letters, digits, '.', '_' and '-', starting with a letter or digit"
+    if path and path[-1] == "python":
+        return f"{_shown(value)} is not 'module:function' or 'path/file.py:function'"
+    if path and path[-1] == "pause":
+        return f"{_shown(value)} is not a duration like '100ms', '2s' or '1m'"
+    if path and path[-1] == "references":
+        return f"{_shown(value)} is not 'table.column' (or give {{table, columns}})"
+    if "\\$\\{" in pattern:
+        return f"expected a number or a ${{variable}}, got {_shown(value)}"
+    return f"{_shown(value)} does not match {pattern}"
+
+
+def _translate_alternatives(error, source_map: SourceMap) -> list[Issue]:
+    """anyOf: report the errors of the alternative the author evidently meant.
+
+    An alternative whose top-level type does not fit the value was not meant;
+    if exactly one remains, its errors are the real ones. Otherwise say which
+    types would do.
+    """
+    path = tuple(error.absolute_path)
+    by_branch: dict[int, list] = {}
+    for sub in error.context:
+        by_branch.setdefault(sub.relative_schema_path[0], []).append(sub)
+    branches = error.validator_value
+    fitting = [
+        i
+        for i in range(len(branches))
+        if not any(s.validator in ("type", "const") and not s.relative_path for s in by_branch.get(i, []))
+    ]
+    if len(fitting) > 1:
+        # A ${variable} alternative is a fallback, not what the author meant.
+        fitting = [i for i in fitting if not _is_varref(branches[i])] or fitting
+    if len(fitting) == 1 and by_branch.get(fitting[0]):
+        out: list[Issue] = []
+        for sub in by_branch[fitting[0]]:
+            out.extend(_translate(sub, source_map))
+        return out
+    types: list[str] = []
+    for branch in branches:
+        t = branch.get("type") if isinstance(branch, dict) else None
+        if t is None and isinstance(branch, dict) and "$ref" in branch:
+            t = "object"
+        if _is_varref(branch):
+            continue
+        for one in [t] if isinstance(t, str) else (t or []):
+            if one not in types:
+                types.append(one)
+    if types:
+        return [_issue(source_map, path, f"expected {_expected(types)}, got {_type_name(error.instance)} ({_shown(error.instance)})", "type")]
+    return [_issue(source_map, path, error.message, "invalid")]
+
+
+def _is_varref(branch) -> bool:
+    return isinstance(branch, dict) and "\\$\\{" in branch.get("pattern", "")

@@ -1,0 +1,62 @@
+"""``${name}``, ``${env:NAME}``, ``${env:NAME:-default}`` and the literal ``$${``.
+
+Substitution never yields an empty string for something undefined: an
+undefined variable is an error the caller reports with the string's location.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any, Mapping
+
+_TOKEN = re.compile(r"\$\$\{|\$\{([^}]*)\}")
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+class VariableError(ValueError):
+    """An undefined or malformed reference; ``str()`` is the message."""
+
+
+def as_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def substitute(text: str, variables: Mapping[str, Any], environ: Mapping[str, str], used: set[str] | None = None) -> str:
+    """Replace every reference in ``text``; raise :class:`VariableError` on the first bad one."""
+    if "$" not in text:
+        return text
+
+    def replace(m: re.Match) -> str:
+        if m.group(1) is None:
+            return "${"  # $${ → a literal ${
+        return _resolve(m.group(1), variables, environ, used)
+
+    return _TOKEN.sub(replace, text)
+
+
+def references(text: str) -> list[str]:
+    """The plain variable names ``text`` refers to (not env references)."""
+    return [m.group(1).strip() for m in _TOKEN.finditer(text) if m.group(1) is not None and not m.group(1).strip().startswith("env:")]
+
+
+def _resolve(body: str, variables: Mapping[str, Any], environ: Mapping[str, str], used: set[str] | None) -> str:
+    body = body.strip()
+    if body.startswith("env:"):
+        name, sep, default = body[4:].partition(":-")
+        name = name.strip()
+        if not _NAME.match(name):
+            raise VariableError(f"invalid environment variable name in ${{{body}}}")
+        if name in environ:
+            return environ[name]
+        if sep:
+            return default
+        raise VariableError(f"environment variable {name} is not set (write ${{env:{name}:-default}} for a default)")
+    if not _NAME.match(body):
+        raise VariableError(f"invalid variable reference ${{{body}}} (names are letters, digits and '_'; write $${{ for a literal ${{)")
+    if body not in variables:
+        known = ", ".join(sorted(variables)) or "none defined"
+        raise VariableError(f"undefined variable ${{{body}}} (defined: {known}; set it in vars or with --var {body}=VALUE)")
+    if used is not None:
+        used.add(body)
+    return as_text(variables[body])
