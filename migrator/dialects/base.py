@@ -6,6 +6,7 @@ testing the name in an ``if`` chain.
 """
 from __future__ import annotations
 
+import re
 from typing import ClassVar
 
 _REGISTRY: dict[str, type["Dialect"]] = {}
@@ -25,10 +26,125 @@ class Dialect:
     #: Whether the database has schemas that ``schema.table`` names (PostgreSQL).
     supports_schemas: ClassVar[bool] = False
 
+    #: How ``engine.lock`` serialises runs: ``"session"`` (a lock owned by the database
+    #: session, released when it ends) or ``"file"`` (an OS lock next to the database file).
+    lock_kind: ClassVar[str] = "session"
+
+    def try_lock(self, conn, key: str) -> bool:
+        """Take the migration lock ``key`` without waiting; True when it was taken."""
+        raise NotImplementedError(f"{self.name}: no session lock")
+
+    def release_lock(self, conn, key: str) -> None:
+        """Release the lock taken by :meth:`try_lock` on this session."""
+        raise NotImplementedError(f"{self.name}: no session lock")
+
+    def lock_holder(self, conn, key: str) -> str | None:
+        """Who holds the lock ``key``, for the message of ``LockHeld`` (None: unknown)."""
+        return None
+
+    def set_session_label(self, conn, label: str) -> None:
+        """Name this session so that others can see who holds the lock (where supported)."""
+
+    def commits_implicitly(self, statement: str) -> bool:
+        """The statement commits the open transaction by itself (MySQL DDL)."""
+        return False
+
+    # --- Catalog reads, cached per run by migrator.checks.catalog ----------------
+    # Each read takes the schema and the exact table names to load and returns
+    # plain rows, so that one query serves many tables (a bounded query count).
+
+    def catalog_settings(self, conn) -> tuple[str, bool]:
+        """(the default schema, whether table names compare case-insensitively)."""
+        raise NotImplementedError
+
+    def read_tables(self, conn, schema: str) -> list[str]:
+        """The tables and views of ``schema``."""
+        raise NotImplementedError
+
+    def read_columns(self, conn, schema: str, tables: list[str]) -> list[tuple]:
+        """Rows ``(table, column, type, nullable, family_type)`` in column order;
+        ``family_type`` is the type to classify when it is not ``type`` (a domain's base), else None."""
+        raise NotImplementedError
+
+    def read_indexes(self, conn, schema: str, tables: list[str]) -> list[tuple]:
+        """Rows ``(table, name, unique, primary, columns)``, primary-key and unique-constraint
+        indexes included; an expression column is None; ``name`` None when the index has none."""
+        raise NotImplementedError
+
+    def read_foreign_keys(self, conn, schema: str, tables: list[str]) -> list[tuple]:
+        """Rows ``(table, name, columns, ref_schema, ref_table, ref_columns, on_delete)``;
+        ``ref_columns`` empty means the referenced primary key; ``on_delete`` lower case words."""
+        raise NotImplementedError
+
+    def name_rule(self, kind: str, tables_case_insensitive: bool) -> str:
+        """How a name written in a plan finds a ``kind`` (``table``, ``column``, ``index``) in
+        the catalog: ``exact``, ``lower`` (an unquoted name folds to lower case) or ``nocase``."""
+        return "nocase"
+
+    def type_families(self, type_name: str) -> frozenset[str]:
+        """The ``column_exists.type`` families (spec section 11) of a catalog type name."""
+        family = BASE_TYPE_FAMILIES.get(base_type_name(type_name))
+        return frozenset((family,)) if family else frozenset()
+
+    def same_fk_action(self, found: str, expected: str) -> bool:
+        """Whether a foreign key's ON DELETE action ``found`` is what ``expected`` asks for."""
+        return found == expected
+
+    def error_text(self, error: BaseException) -> str:
+        """The database's message for a failed statement, on one line."""
+        orig = getattr(error, "orig", None) or error
+        for line in str(orig).splitlines():
+            if line.strip():
+                return line.strip()
+        return type(orig).__name__
+
+    def quote(self, conn, name: str) -> str:
+        """``name`` quoted as an identifier for this connection, always (never pasted)."""
+        return conn.dialect.identifier_preparer.quote_identifier(name)
+
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         if cls.name:
             _REGISTRY[cls.name] = cls
+
+
+#: ``column_exists.type`` families (spec section 11) of base type names, shared by the
+#: dialects; each dialect adds its quirks in :meth:`Dialect.type_families`.
+TYPE_FAMILIES = ("integer", "numeric", "text", "boolean", "date", "datetime", "time", "json", "binary", "uuid")
+BASE_TYPE_FAMILIES = {
+    **dict.fromkeys(
+        "int integer smallint bigint tinyint mediumint int2 int4 int8 serial serial2 serial4 serial8"
+        " smallserial bigserial".split()
+        + ["unsigned big int"],
+        "integer",
+    ),
+    **dict.fromkeys(
+        "numeric decimal dec fixed real float double float4 float8 number".split() + ["double precision"], "numeric"
+    ),
+    **dict.fromkeys(
+        "char character varchar nchar nvarchar varchar2 nvarchar2 text tinytext mediumtext longtext clob bpchar"
+        " citext string".split()
+        + ["character varying", "national character", "national character varying", "varying character", "native character"],
+        "text",
+    ),
+    **dict.fromkeys(["boolean", "bool"], "boolean"),
+    "date": "date",
+    **dict.fromkeys(
+        ["timestamp", "timestamptz", "datetime", "datetime2", "smalldatetime", "timestamp without time zone", "timestamp with time zone"],
+        "datetime",
+    ),
+    **dict.fromkeys(["time", "timetz", "time without time zone", "time with time zone"], "time"),
+    **dict.fromkeys(["json", "jsonb"], "json"),
+    **dict.fromkeys("blob tinyblob mediumblob longblob bytea binary varbinary".split(), "binary"),
+    "uuid": "uuid",
+}
+
+
+def base_type_name(type_name: str) -> str:
+    """``character varying(255)`` -> ``character varying``; ``int(11) unsigned`` -> ``int``."""
+    text = re.sub(r"\([^)]*\)", " ", type_name.lower())
+    words = [w for w in text.split() if w not in ("unsigned", "signed", "zerofill")]
+    return " ".join(words)
 
 
 def get_dialect(name: str) -> Dialect:

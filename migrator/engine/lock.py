@@ -1,0 +1,121 @@
+"""The migration lock: one ``apply``/``rollback``/``resolve`` per database at a time.
+
+``with acquire(conn, dialect, timeout=30):`` waits up to ``timeout`` seconds and
+then raises :class:`~migrator.errors.LockHeld` naming the holder (exit code 3).
+
+- PostgreSQL: a session-level advisory lock (``pg_try_advisory_lock``), polled.
+- MySQL/MariaDB: ``GET_LOCK`` on a name that includes the database's, polled.
+- SQLite: an exclusive OS lock (``fcntl.flock``) on a sidecar file next to the
+  database file, ``<database>.migrator-lock``. Not the database's own write lock:
+  ``apply`` commits after every step and every batch (so that a crash loses
+  nothing), and each commit would release that lock for another ``apply`` to
+  take in the middle of the run. The OS releases the file lock when the process
+  ends, even on ``kill -9``, so a dead process cannot leave it stuck; the file
+  holds who took it, for the message.
+
+Both server locks belong to the session and the server releases them when the
+session ends. They are polled (rather than, say, ``GET_LOCK(name, timeout)``) so
+that sub-second timeouts behave the same on every database.
+"""
+from __future__ import annotations
+
+import os
+import time
+from contextlib import contextmanager
+from typing import Iterator
+
+import sqlalchemy as sa
+
+from migrator.dialects import Dialect
+from migrator.engine.journal import current_host, current_user, now
+from migrator.errors import LockHeld
+
+LOCK_NAME = "migrator"
+_POLL_SECONDS = 0.05
+
+
+def holder_label(purpose: str) -> str:
+    """How this process describes itself to someone waiting for the lock."""
+    return f"migrator {purpose} by {current_user()}@{current_host()} pid {os.getpid()}"
+
+
+@contextmanager
+def acquire(conn: sa.Connection, dialect: Dialect, timeout: float = 30.0, *, purpose: str = "apply") -> Iterator[None]:
+    """Hold the migration lock for the ``with`` block (see the module docstring)."""
+    if dialect.lock_kind == "file":
+        with _file_lock(conn.engine.url.database, timeout, purpose):
+            yield
+        return
+    start = time.monotonic()
+    dialect.set_session_label(conn, holder_label(purpose))
+    while True:
+        taken = dialect.try_lock(conn, LOCK_NAME)
+        conn.commit()
+        if taken:
+            break
+        waited = time.monotonic() - start
+        if waited >= timeout:
+            holder = dialect.lock_holder(conn, LOCK_NAME) or "another session"
+            conn.commit()
+            raise LockHeld(holder, round(waited, 1))
+        time.sleep(min(_POLL_SECONDS, max(timeout - waited, 0.0)))
+    try:
+        yield
+    finally:
+        _release(conn, dialect)
+
+
+def _release(conn: sa.Connection, dialect: Dialect) -> None:
+    try:
+        if conn.in_transaction():
+            conn.rollback()
+        dialect.release_lock(conn, LOCK_NAME)
+        conn.commit()
+    except sa.exc.DBAPIError:
+        # The session is gone (server restart, network): so is its lock.
+        pass
+
+
+def sidecar_path(database: str) -> str:
+    return f"{database}.migrator-lock"
+
+
+@contextmanager
+def _file_lock(database: str | None, timeout: float, purpose: str) -> Iterator[None]:
+    if not database or database == ":memory:" or database.startswith("file::memory:"):
+        # An in-memory database is private to this process: nobody to exclude.
+        yield
+        return
+    import fcntl
+
+    path = sidecar_path(os.path.abspath(database))
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        start = time.monotonic()
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                waited = time.monotonic() - start
+                if waited >= timeout:
+                    raise LockHeld(_file_holder(path), round(waited, 1)) from None
+                time.sleep(min(_POLL_SECONDS, max(timeout - waited, 0.0)))
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{holder_label(purpose)} since {now():%Y-%m-%d %H:%M:%S} UTC\n".encode(), 0)
+        try:
+            yield
+        finally:
+            os.ftruncate(fd, 0)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
+def _file_holder(path: str) -> str:
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            text = f.read().strip()
+    except OSError:
+        text = ""
+    return text or f"another process (lock file {path})"

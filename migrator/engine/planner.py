@@ -1,0 +1,356 @@
+"""The planner: what ``apply`` would do with each step, decided in pure code.
+
+``decide(plan, journal_state, dialect, selection)`` returns an
+:class:`ExecutionPlan`: one :class:`Decision` (a verdict from
+:data:`migrator.report.VERDICTS` and the reason) per step, and whether the run
+must stop before executing anything (drift, or a non-idempotent step left
+``running``). It never touches a database, like alembic's ``RevisionMap``:
+the dry run and ``apply`` both call it, so they cannot disagree.
+
+Verdicts that depend on the database's current contents (a precondition with
+``on_fail: skip`` or ``mark_applied``) are not decided here: the caller
+evaluates the preconditions and passes the outcomes in ``precondition_outcomes``
+(the dry run does so read-only before rendering; ``apply`` at each step).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Callable, Mapping
+
+from migrator.errors import UsageError
+from migrator.plan.model import Plan, Step
+
+#: Journal statuses that count as "applied" (spec section 4).
+APPLIED_STATUSES = frozenset({"applied", "marked_applied"})
+#: Verdicts under which ``apply`` executes the step's action.
+EXECUTING_VERDICTS = frozenset({"run", "rerun", "resume"})
+#: Verdicts after which the step counts as applied for ``requires`` (predicted).
+_WILL_BE_APPLIED = frozenset({"applied", "drift", "run", "rerun", "resume", "mark_applied", "manual", "not_applicable"})
+
+
+@dataclass(frozen=True, slots=True)
+class JournalEntry:
+    """A step's latest journal row (its current state)."""
+
+    step: str
+    status: str
+    checksum: str
+    id: int = 0
+    phase: str = ""
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    duration_ms: int | None = None
+    rows_affected: int | None = None
+    statements_done: int | None = None
+    batches_done: int | None = None
+    run_by: str | None = None
+    host: str | None = None
+    tool_version: str | None = None
+    message: str | None = None
+
+    @property
+    def applied(self) -> bool:
+        return self.status in APPLIED_STATUSES
+
+
+@dataclass(frozen=True, slots=True)
+class JournalState:
+    """Every step's latest journal row for one plan; ``exists`` is False when the
+    journal table has not been created yet (a database never migrated)."""
+
+    entries: Mapping[str, JournalEntry] = field(default_factory=dict)
+    exists: bool = False
+
+    def get(self, step_id: str) -> JournalEntry | None:
+        return self.entries.get(step_id)
+
+    def is_applied(self, step_id: str) -> bool:
+        entry = self.entries.get(step_id)
+        return entry is not None and entry.applied
+
+
+@dataclass(frozen=True, slots=True)
+class Selection:
+    """``--phase``/``--step``/``--skip``/``--tag``: the steps a command works on."""
+
+    phases: tuple[str, ...] = ()
+    steps: tuple[str, ...] = ()
+    skips: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+
+    def check(self, plan: Plan) -> None:
+        """Raise UsageError (exit 2) for an id or tag the plan does not have."""
+        phase_ids = {p.id for p in plan.phases}
+        step_ids = {s.id for s in plan.steps}
+        for option, ids, known in (
+            ("--phase", self.phases, phase_ids),
+            ("--step", self.steps, step_ids),
+            ("--skip", self.skips, phase_ids | step_ids),
+        ):
+            for ident in ids:
+                if ident not in known:
+                    raise UsageError(f"{option} {ident}: no such {_what(option)} in plan {plan.name}")
+        tags = {t for s in plan.steps for t in s.tags}
+        for tag in self.tags:
+            if tag not in tags:
+                raise UsageError(f"--tag {tag}: no step of plan {plan.name} has this tag")
+
+    def includes(self, step: Step) -> bool:
+        if step.id in self.skips or step.phase in self.skips:
+            return False
+        if self.phases and step.phase not in self.phases:
+            return False
+        if self.steps and step.id not in self.steps:
+            return False
+        if self.tags and not set(self.tags) & set(step.tags):
+            return False
+        return True
+
+    @property
+    def everything(self) -> bool:
+        return not (self.phases or self.steps or self.skips or self.tags)
+
+
+def _what(option: str) -> str:
+    return {"--phase": "phase", "--step": "step", "--skip": "phase or step"}[option]
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """The planner's verdict on one step.
+
+    ``resume_at`` is the 0-based index of the first statement to execute (a step
+    continued after a partial failure); ``carry_*`` are the totals of the current
+    attempt so far, which the next journal row continues from (spec section 11).
+    """
+
+    step: Step
+    verdict: str
+    reason: str
+    selected: bool = True
+    entry: JournalEntry | None = None
+    blocked_by: str | None = None
+    resume_at: int = 0
+    carry_rows: int = 0
+    carry_batches: int = 0
+    confirmed: bool = False
+
+    @property
+    def executes(self) -> bool:
+        return self.verdict in EXECUTING_VERDICTS
+
+    @property
+    def drifted(self) -> bool:
+        e = self.entry
+        return e is not None and e.applied and e.checksum != self.step.checksum
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutionPlan:
+    """Every step's decision in plan order, and whether the run stops before any.
+
+    ``stop`` is None, ``"drift"`` or ``"needs_resolve"``; ``stop_message`` then
+    says which steps and what to do.
+    """
+
+    plan: Plan
+    dialect: str
+    decisions: tuple[Decision, ...]
+    stop: str | None = None
+    stop_message: str | None = None
+
+    def decision(self, step_id: str) -> Decision:
+        for d in self.decisions:
+            if d.step.id == step_id:
+                return d
+        raise KeyError(step_id)
+
+    def for_phase(self, phase_id: str) -> tuple[Decision, ...]:
+        return tuple(d for d in self.decisions if d.step.phase == phase_id)
+
+
+def decide(
+    plan: Plan,
+    state: JournalState,
+    dialect: str,
+    selection: Selection = Selection(),
+    *,
+    confirmed: frozenset[str] | set[str] = frozenset(),
+    precondition_outcomes: Mapping[str, tuple[str, str]] | None = None,
+) -> ExecutionPlan:
+    """Decide every step's verdict (see the module docstring).
+
+    ``confirmed`` are manual steps confirmed with ``--confirm``;
+    ``precondition_outcomes`` maps a step id to ``(verdict, reason)`` where a
+    failed precondition turns the step into ``skip`` or ``mark_applied``.
+    """
+    outcomes = precondition_outcomes or {}
+    decisions: list[Decision] = []
+    predicted: dict[str, str] = {}  # step id -> verdict, for ``requires``
+    for step in plan.steps:
+        d = _decide_step(plan, step, state, dialect, selection, confirmed, outcomes)
+        if d.verdict in EXECUTING_VERDICTS or d.verdict in ("manual", "mark_applied"):
+            blocker = unmet_requirement(step, lambda sid: _predicted_applied(sid, predicted, state))
+            if blocker is not None:
+                d = Decision(
+                    step, "blocked", _blocked_reason(blocker, predicted, state), entry=d.entry, blocked_by=blocker
+                )
+        predicted[step.id] = d.verdict if d.selected else ("applied" if state.is_applied(step.id) else "skip")
+        decisions.append(d)
+    stop, message = _stop(plan, decisions)
+    return ExecutionPlan(plan, dialect, tuple(decisions), stop, message)
+
+
+def unmet_requirement(step: Step, is_satisfied: Callable[[str], bool]) -> str | None:
+    """The first step in ``step.requires`` that is not satisfied, or None.
+
+    One rule for the dry run and ``apply``: the caller says what "satisfied"
+    means (predicted, or what actually happened so far in this run).
+    """
+    for required in step.requires:
+        if not is_satisfied(required):
+            return required
+    return None
+
+
+def _predicted_applied(step_id: str, predicted: Mapping[str, str], state: JournalState) -> bool:
+    verdict = predicted.get(step_id)
+    if verdict is None:  # a later step: satisfied only if the journal already says so
+        return state.is_applied(step_id)
+    return verdict in _WILL_BE_APPLIED
+
+
+def _blocked_reason(blocker: str, predicted: Mapping[str, str], state: JournalState) -> str:
+    verdict = predicted.get(blocker)
+    if verdict is None:
+        return f"requires {blocker}, which comes later in the plan and is not applied"
+    if verdict == "skip" and not state.is_applied(blocker):
+        return f"requires {blocker}, which is skipped"
+    return f"requires {blocker}, which is {verdict.replace('_', ' ')}"
+
+
+def _decide_step(
+    plan: Plan,
+    step: Step,
+    state: JournalState,
+    dialect: str,
+    selection: Selection,
+    confirmed,
+    outcomes: Mapping[str, tuple[str, str]],
+) -> Decision:
+    entry = state.get(step.id)
+    if not selection.includes(step):
+        if entry is not None and entry.applied and entry.checksum == step.checksum:
+            return Decision(step, "applied", "not selected; already applied", selected=False, entry=entry)
+        return Decision(step, "skip", "not selected (--phase/--step/--skip/--tag)", selected=False, entry=entry)
+    if not step.applies_to(dialect):
+        wanted = ", ".join(step.when_dialects or ())
+        return Decision(step, "not_applicable", f"only for {wanted}; this database is {dialect}", entry=entry)
+
+    d = _journal_verdict(plan, step, entry)
+    if step.action_kind == "manual" and d.verdict in ("run", "rerun", "resume"):
+        if step.id in confirmed:
+            d = Decision(step, "run", "confirmed with --confirm", entry=entry, confirmed=True)
+        else:
+            d = Decision(step, "manual", f"waits for a person: confirm with --confirm {step.id}", entry=entry)
+    if d.executes and step.id in outcomes:
+        verdict, reason = outcomes[step.id]
+        d = Decision(step, verdict, reason, entry=entry)
+    return d
+
+
+def _journal_verdict(plan: Plan, step: Step, entry: JournalEntry | None) -> Decision:
+    """The verdict from the step's journal state alone (spec section 4)."""
+    if entry is None:
+        return Decision(step, "run", "not applied yet")
+    status = entry.status
+    if status in APPLIED_STATUSES:
+        changed = entry.checksum != step.checksum
+        if step.rerun == "always":
+            return Decision(step, "rerun", "rerun: always", entry=entry)
+        if changed and step.rerun == "on_change":
+            return Decision(step, "rerun", "changed since applied (rerun: on_change)", entry=entry)
+        if changed:
+            return Decision(
+                step,
+                "drift",
+                f"changed since applied: journal checksum {entry.checksum}, plan checksum {step.checksum}",
+                entry=entry,
+            )
+        return Decision(step, "applied", f"{status.replace('_', ' ')}; checksum unchanged", entry=entry)
+
+    batches = entry.batches_done or 0
+    rows = entry.rows_affected or 0
+    done = entry.statements_done or 0
+    if step.action_kind == "batch" and status in ("running", "partial", "failed") and (batches or status != "failed"):
+        # The batch statement's own WHERE makes it resumable; the totals carry on.
+        how = {"running": "interrupted", "partial": "stopped by max_batches", "failed": "failed"}[status]
+        return Decision(
+            step,
+            "resume",
+            f"{how} after {batches} batch(es), {rows} row(s); continues",
+            entry=entry,
+            carry_rows=rows,
+            carry_batches=batches,
+        )
+    if status == "running":
+        if step.idempotent:
+            return Decision(step, "resume", "interrupted while running; idempotent, runs again from the start", entry=entry)
+        return Decision(
+            step,
+            "resume",
+            f"interrupted while running after {done} statement(s); not idempotent: needs `migrator resolve`",
+            entry=entry,
+            resume_at=done,
+        )
+    if status == "failed" and done and not step.idempotent and step.action_kind in ("sql", "sql_file"):
+        return Decision(
+            step,
+            "resume",
+            f"failed with statements 1–{done} committed; resumes at statement {done + 1}",
+            entry=entry,
+            resume_at=done,
+            carry_rows=rows,
+        )
+    if status == "failed":
+        return Decision(step, "run", "last attempt failed; runs again", entry=entry)
+    if status == "rolled_back":
+        return Decision(step, "run", "rolled back; runs again", entry=entry)
+    if status == "skipped":
+        return Decision(step, "run", "skipped last time; runs now", entry=entry)
+    return Decision(step, "run", f"journal state {status}; runs", entry=entry)
+
+
+def needs_resolve(d: Decision) -> bool:
+    """A non-idempotent step left ``running``: it may have half-happened."""
+    e = d.entry
+    return (
+        d.selected
+        and d.verdict == "resume"
+        and e is not None
+        and e.status == "running"
+        and not d.step.idempotent
+        and d.step.action_kind != "batch"
+    )
+
+
+def _stop(plan: Plan, decisions: list[Decision]) -> tuple[str | None, str | None]:
+    drifted = [d for d in decisions if d.verdict == "drift"]
+    if drifted:
+        lines = [
+            f"drift: step {d.step.id} changed since it was applied (journal checksum {d.entry.checksum}, "
+            f"plan checksum {d.step.checksum}); nothing was executed"
+            for d in drifted
+        ]
+        return "drift", "\n".join(lines)
+    stuck = [d for d in decisions if needs_resolve(d)]
+    if stuck:
+        lines = [
+            f"step {d.step.id} was interrupted while running (after {d.entry.statements_done or 0} statement(s)) "
+            f"and is not idempotent; nothing was executed. Check the database, then run "
+            f"`migrator resolve {plan.source} {d.step.id} --applied` (it completed) or `--pending` (run it again)"
+            for d in stuck
+        ]
+        return "needs_resolve", "\n".join(lines)
+    return None, None

@@ -1,0 +1,62 @@
+"""The journal table: created on first use, read in one query, read-only when absent."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from migrator.engine.journal import SCHEMA_VERSION, Journal, Row, now
+from migrator.errors import JournalMismatch
+
+COLUMNS = [
+    "id", "plan", "phase", "step", "checksum", "status", "started_at", "finished_at", "duration_ms",
+    "rows_affected", "statements_done", "batches_done", "run_by", "host", "tool_version", "message",
+]
+
+
+def test_reading_a_database_without_a_journal_creates_nothing(db_engine):
+    with db_engine.connect() as conn:
+        state = Journal().read_state(conn, "demo")
+        conn.rollback()
+    assert (state.entries, state.exists) == ({}, False)
+    assert sa.inspect(db_engine).get_table_names() == []
+
+
+def test_the_journal_has_the_documented_columns_and_a_schema_version(db_engine):
+    with db_engine.connect() as conn:
+        Journal().ensure_table(conn)
+        Journal().ensure_table(conn)  # a second call changes nothing
+    insp = sa.inspect(db_engine)
+    assert [c["name"] for c in insp.get_columns("migrator_journal")] == COLUMNS
+    with db_engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT name, value FROM migrator_journal_meta").all() == [("schema_version", str(SCHEMA_VERSION))]
+
+
+def test_the_state_of_a_step_is_its_latest_row(db_engine):
+    j = Journal()
+    t0 = now()
+    with db_engine.connect() as conn:
+        j.ensure_table(conn)
+        with conn.begin():
+            j.insert(conn, Row("demo", "p", "a", "c1", "failed", t0, now(), message="boom"))
+            j.insert(conn, Row("demo", "p", "a", "c1", "applied", t0, now(), rows_affected=3))
+            j.insert(conn, Row("demo", "p", "b", "c2", "running", t0, statements_done=1))
+            j.insert(conn, Row("other", "p", "a", "zz", "failed", t0, now()))
+        state = j.read_state(conn, "demo")
+    assert {k: (e.status, e.checksum) for k, e in state.entries.items()} == {"a": ("applied", "c1"), "b": ("running", "c2")}
+    a = state.get("a")
+    assert a.rows_affected == 3 and a.tool_version and a.run_by and a.host and a.duration_ms >= 0
+    assert state.get("b").statements_done == 1 and state.get("b").finished_at is None
+
+
+def test_a_journal_from_a_newer_migrator_is_refused(db_engine):
+    with db_engine.connect() as conn:
+        Journal().ensure_table(conn)
+        with conn.begin():
+            conn.exec_driver_sql("UPDATE migrator_journal_meta SET value = '99'")
+        try:
+            Journal().ensure_table(conn)
+        except JournalMismatch as e:
+            assert str(e).startswith(
+                "the journal table migrator_journal has schema version 99, newer than this migrator"
+            )
+        else:
+            raise AssertionError("expected JournalMismatch")
