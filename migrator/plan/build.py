@@ -171,7 +171,7 @@ class _PlanBuilder:
         for name in self.overrides:
             if name not in declared and name not in referenced:
                 self.issues.append(
-                    Issue(Location(self.path, 1, 1), "", f"--var {name}: the plan neither declares nor uses a variable {name!r}", "variable")
+                    Issue(Location(self.path), "", f"--var {name}: the plan neither declares nor uses a variable {name!r}", "variable")
                 )
 
     def _referenced_names(self, node: Any):

@@ -83,7 +83,13 @@ def _expected(types) -> str:
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
 
 
+# What people write for the comparators, from other tools and languages.
+_ALIASES = {"gte": "ge", "lte": "le", "neq": "ne", "equals": "eq", "==": "eq", "!=": "ne", ">": "gt", ">=": "ge", "<": "lt", "<=": "le"}
+
+
 def _suggest(word: str, choices) -> str:
+    if _ALIASES.get(str(word)) in choices:
+        return f" — did you mean {_ALIASES[str(word)]!r}?"
     match = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
     return f" — did you mean {match[0]!r}?" if match else ""
 

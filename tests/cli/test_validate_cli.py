@@ -1,0 +1,86 @@
+"""`migrator validate`/`--help` from the installed command: exit codes, messages, start-up cost."""
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from migrator.cli import main
+
+GOOD = textwrap.dedent(
+    """\
+    migrator: 1
+    name: demo
+    vars:
+      table: users
+    phases:
+      - id: p
+        steps:
+          - id: s
+            sql: CREATE TABLE ${table} (id INTEGER)
+          - id: t
+            sql: SELECT 1
+    """
+)
+
+
+def test_validate_ok_prints_one_line_per_file(tmp_path, capsys):
+    (tmp_path / "a.yaml").write_text(GOOD)
+    (tmp_path / "b.yaml").write_text(GOOD)
+    assert main(["validate", str(tmp_path / "a.yaml"), str(tmp_path / "b.yaml")]) == 0
+    assert capsys.readouterr().out == f"ok {tmp_path / 'a.yaml'}: 1 phase, 2 steps\nok {tmp_path / 'b.yaml'}: 1 phase, 2 steps\n"
+
+
+def test_var_override_is_checked(tmp_path, capsys):
+    (tmp_path / "a.yaml").write_text(GOOD)
+    assert main(["validate", str(tmp_path / "a.yaml"), "--var", "table=accounts"]) == 0
+    assert main(["validate", str(tmp_path / "a.yaml"), "--var", "tabel=accounts"]) == 2
+    assert capsys.readouterr().err.splitlines()[-1] == f"{tmp_path / 'a.yaml'}: --var tabel: the plan neither declares nor uses a variable 'tabel'"
+
+
+@pytest.mark.parametrize("bad", ["novalue", "=x", ""])
+def test_malformed_var_is_a_usage_error(tmp_path, capsys, bad):
+    (tmp_path / "a.yaml").write_text(GOOD)
+    assert main(["validate", str(tmp_path / "a.yaml"), "--var", bad]) == 2
+    assert capsys.readouterr().err == f"migrator: --var {bad!r}: expected name=value\n"
+
+
+def test_invalid_plan_exits_2_with_located_lines_on_stderr(tmp_path, capsys):
+    (tmp_path / "a.yaml").write_text(GOOD.replace("sql: SELECT 1", "sqll: SELECT 1"))
+    assert main(["validate", str(tmp_path / "a.yaml")]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err == [
+        f"{tmp_path / 'a.yaml'}:10:9: phases[0].steps[1]: a step needs an action (sql, sql_file, python, batch, manual) or, as a check step, preconditions or verify",
+        f"{tmp_path / 'a.yaml'}:11:9: phases[0].steps[1].sqll: unknown key 'sqll' — did you mean 'sql'?",
+    ]
+
+
+def test_unknown_option_is_exit_2(capsys):
+    assert main(["validate", "--nope", "x.yaml"]) == 2
+    assert "Error: No such option '--nope'." in capsys.readouterr().err
+
+
+def _imported_modules(*args: str) -> set[str]:
+    code = (
+        "import sys; from migrator.cli import main\n"
+        "try:\n    main(list(sys.argv[1:]))\nexcept SystemExit:\n    pass\n"
+        "print(' '.join(sorted(sys.modules)))"
+    )
+    out = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, check=True).stdout
+    return set(out.split()[-1:] and out.splitlines()[-1].split())
+
+
+def test_help_and_validate_do_not_import_sqlalchemy_or_drivers(tmp_path):
+    (tmp_path / "a.yaml").write_text(GOOD)
+    for args in (["--help"], ["validate", str(tmp_path / "a.yaml")]):
+        modules = _imported_modules(*args)
+        heavy = {m for m in modules if m.split(".")[0] in ("sqlalchemy", "psycopg", "pymysql", "sqlglot")}
+        assert heavy == set(), args
+
+
+def test_installed_command_runs(tmp_path):
+    (tmp_path / "a.yaml").write_text(GOOD)
+    proc = subprocess.run(["migrator", "validate", str(tmp_path / "a.yaml")], capture_output=True, text=True)
+    assert (proc.returncode, proc.stdout) == (0, f"ok {tmp_path / 'a.yaml'}: 1 phase, 2 steps\n")

@@ -1,0 +1,408 @@
+"""Every kind of bad plan gets its exact location and a sentence a person understands."""
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from migrator import api
+from migrator.errors import PlanInvalid
+from migrator.plan.build import load_plan
+
+HEAD = "migrator: 1\nname: demo\n"
+
+
+def _plan(body: str) -> str:
+    return HEAD + textwrap.dedent(body).lstrip("\n")
+
+
+# (id, plan text, expected "line:col: path: message" lines, in order)
+CASES = [
+    ("unknown-key-suggests", _plan("""
+        phases:
+          - id: p
+            steps:
+              - id: s
+                sqll: SELECT 1
+        """), ["6:9: phases[0].steps[0]: a step needs an action (sql, sql_file, python, batch, manual) or, as a check step, preconditions or verify",
+               "7:9: phases[0].steps[0].sqll: unknown key 'sqll' — did you mean 'sql'?"]),
+    ("unknown-top-level-key", _plan("""
+        phase:
+          - id: p
+        """), ["1:1: missing required key 'phases'",
+               "3:1: phase: unknown key 'phase' — did you mean 'phases'?"]),
+    ("wrong-version", "migrator: 2\nname: demo\nphases: [{id: p, steps: [{id: s, sql: SELECT 1}]}]\n",
+     ["1:11: migrator: must be 1, got 2"]),
+    ("bad-plan-name", "migrator: 1\nname: My Plan\nphases: [{id: p, steps: [{id: s, sql: SELECT 1}]}]\n",
+     ["2:7: name: 'My Plan' is not a valid id: use lowercase letters, digits, '.', '_' and '-', starting with a letter or digit"]),
+    ("missing-name", "migrator: 1\nphases: [{id: p, steps: [{id: s, sql: SELECT 1}]}]\n",
+     ["1:1: missing required key 'name'"]),
+    ("no-phases", _plan("phases: []\n"), ["3:9: phases: needs at least 1 item"]),
+    ("phase-without-steps", _plan("""
+        phases:
+          - id: p
+            steps: []
+        """), ["5:12: phases[0].steps: needs at least 1 item"]),
+    ("duplicate-id-across-phase-and-step", _plan("""
+        phases:
+          - id: p
+            steps:
+              - id: p
+                sql: SELECT 1
+        """), ["6:13: phases[0].steps[0].id: duplicate id 'p' (first used at line 4); ids are unique across phases and steps"]),
+    ("duplicate-yaml-key", _plan("""
+        phases:
+          - id: p
+            steps:
+              - id: s
+                sql: SELECT 1
+                sql: SELECT 2
+        """), ["8:9: phases[0].steps[0].sql: duplicate key 'sql' (first at line 7); YAML would silently keep only the last one"]),
+    ("two-actions", _plan("""
+        phases:
+          - id: p
+            steps:
+              - id: s
+                sql: SELECT 1
+                manual: do it
+        """), ["8:9: phases[0].steps[0].manual: a step has one action; found sql, manual"]),
+    ("rerun-needs-idempotent", _plan("""
+        phases:
+          - id: p
+            steps:
+              - id: s
+                sql: SELECT 1
+                rerun: on_change
+        """), ["8:16: phases[0].steps[0].rerun: rerun: on_change requires idempotent: true (running it again must be safe)"]),
+    ("rerun-enum", _plan("""
+        phases:
+          - id: p
+            steps:
+              - id: s
+                sql: SELECT 1
+                idempotent: true
+                rerun: allways
+        """), ["9:16: phases[0].steps[0].rerun: 'allways' is not one of never, always, on_change — did you mean 'always'?"]),
+    ("requires-unknown", _plan("""
+        phases:
+          - id: p
+            steps:
+              - id: create-users
+                sql: SELECT 1
+              - id: s
+                sql: SELECT 1
+                requires: [create-user]
+        """), ["10:20: phases[0].steps[1].requires[0]: unknown step 'create-user' — did you mean 'create-users'?"]),
+    ("requires-later-step", _plan("""
+        phases:
+          - id: p
+            steps:
+              - id: a
+                sql: SELECT 1
+                requires: [b]
+              - id: b
+                sql: SELECT 1
+        """), ["8:20: phases[0].steps[0].requires[0]: requires 'b', which comes later in the plan; steps run in order, so this can never be satisfied"]),
+    ("requires-itself", _plan("""
+        phases:
+          - id: p
+            steps:
+              - id: a
+                sql: SELECT 1
+                requires: [a]
+        """), ["8:20: phases[0].steps[0].requires[0]: step 'a' requires itself"]),
+    ("requires-a-phase", _plan("""
+        phases:
+          - id: p
+            steps:
+              - id: a
+                sql: SELECT 1
+                requires: [p]
+        """), ["8:20: phases[0].steps[0].requires[0]: 'p' is a phase; requires names steps"]),
+    ("missing-sql-file", _plan("""
+        phases:
+          - id: p
+            steps:
+              - id: a
+                sql_file: nowhere.sql
+        """), ["7:19: phases[0].steps[0].sql_file: SQL file 'nowhere.sql' not found (looked for {dir}/nowhere.sql)"]),
+    ("missing-python-file", _plan("""
+        phases:
+          - id: p
+            steps:
+              - id: a
+                python: scripts/nope.py:run
+        """), ["7:17: phases[0].steps[0].python: Python file 'scripts/nope.py' not found (looked for {dir}/scripts/nope.py)"]),
+    ("bad-python-target", _plan("""
+        phases:
+          - id: p
+            steps:
+              - id: a
+                python: just_a_module
+        """), ["7:17: phases[0].steps[0].python: 'just_a_module' is not 'module:function' or 'path/file.py:function'"]),
+    ("on-fail-in-verify", _plan("""
+        phases:
+          - id: p
+            steps:
+              - id: a
+                sql: SELECT 1
+                verify:
+                  - table_exists: t
+                    on_fail: skip
+        """), ["10:13: phases[0].steps[0].verify[0].on_fail: on_fail applies to preconditions only (a failed verify always fails the step)"]),
+    ("on-fail-enum", _plan("""
+        phases:
+          - id: p
+            steps:
+              - id: a
+                sql: SELECT 1
+                preconditions:
+                  - table_exists: t
+                    on_fail: skipp
+        """), ["10:22: phases[0].steps[0].preconditions[0].on_fail: 'skipp' is not one of halt, skip, mark_applied, warn — did you mean 'skip'?"]),
+    ("unchanged-in-preconditions", _plan("""
+        phases:
+          - id: p
+            steps:
+              - id: a
+                sql: SELECT 1
+                preconditions:
+                  - unchanged: SELECT * FROM t
+        """), ["9:13: phases[0].steps[0].preconditions[0].unchanged: unchanged compares before and after a step, so it belongs in verify, not preconditions"]),
+    ("query-without-expect", _plan("""
+        phases:
+          - id: p
+            steps:
+              - id: a
+                sql: SELECT 1
+                verify:
+                  - query: SELECT count(*) FROM t
+        """), ["9:13: phases[0].steps[0].verify[0]: a query check needs expect (e.g. expect: 0 or expect: {gt: 0})"]),
+    ("expect-comparator-typo", _plan("""
+        phases:
+          - id: p
+            steps:
+              - id: a
+                sql: SELECT 1
+                verify:
+                  - query: SELECT count(*) FROM t
+                    expect: {gte: 1}
+        """), ["10:22: phases[0].steps[0].verify[0].expect.gte: unknown key 'gte' — did you mean 'ge'?"]),
+    ("two-check-kinds", _plan("""
+        phases:
+          - id: p
+            steps:
+              - id: a
+                sql: SELECT 1
+                verify:
+                  - table_exists: t
+                    no_rows: SELECT 1
+        """), ["10:13: phases[0].steps[0].verify[0].no_rows: a check has one kind; found table_exists, no_rows"]),
+    ("empty-check", _plan("""
+        phases:
+          - id: p
+            steps:
+              - id: a
+                sql: SELECT 1
+                verify:
+                  - {}
+        """), ["9:13: phases[0].steps[0].verify[0]: empty check: give one kind key (table_exists, column_exists, index_exists, foreign_key_exists, query, no_rows, row_count, no_orphans, unchanged, step_applied, dialect, all, any, not)"]),
+    ("check-wrong-type", _plan("""
+        phases:
+          - id: p
+            steps:
+              - id: a
+                sql: SELECT 1
+                verify:
+                  - table_exists: 3
+        """), ["9:27: phases[0].steps[0].verify[0].table_exists: expected a string, got an integer (3)"]),
+    ("column-type-family", _plan("""
+        phases:
+          - id: p
+            steps:
+              - id: a
+                sql: SELECT 1
+                verify:
+                  - column_exists: {table: t, column: c, type: varchar}
+        """), ["9:56: phases[0].steps[0].verify[0].column_exists.type: 'varchar' is not one of integer, numeric, text, boolean, date, datetime, time, json, binary, uuid"]),
+    ("index-needs-columns-or-name", _plan("""
+        phases:
+          - id: p
+            steps:
+              - id: a
+                sql: SELECT 1
+                verify:
+                  - index_exists: {table: t}
+        """), ["9:27: phases[0].steps[0].verify[0].index_exists: index_exists needs columns or name"]),
+    ("nested-on-fail", _plan("""
+        phases:
+          - id: p
+            steps:
+              - id: a
+                sql: SELECT 1
+                preconditions:
+                  - any:
+                      - table_exists: t
+                        on_fail: warn
+        """), ["11:17: phases[0].steps[0].preconditions[0].any[0].on_fail: on_fail applies to a whole precondition, not to a check nested in all/any/not"]),
+    ("step-applied-unknown", _plan("""
+        phases:
+          - id: p
+            steps:
+              - id: a
+                sql: SELECT 1
+                preconditions:
+                  - step_applied: b
+        """), ["9:27: phases[0].steps[0].preconditions[0].step_applied: unknown step 'b'"]),
+    ("batch-without-param", _plan("""
+        phases:
+          - id: p
+            steps:
+              - id: a
+                batch:
+                  sql: UPDATE t SET x = 1 WHERE x IS NULL
+        """), ["8:16: phases[0].steps[0].batch.sql: a batch statement must use the bind parameter :batch_size (e.g. ... LIMIT :batch_size)"]),
+    ("batch-bad-pause", _plan("""
+        phases:
+          - id: p
+            steps:
+              - id: a
+                batch:
+                  sql: UPDATE t SET x = 1 WHERE id IN (SELECT id FROM t LIMIT :batch_size)
+                  pause: soon
+        """), ["9:18: phases[0].steps[0].batch.pause: 'soon' is not a duration like '100ms', '2s' or '1m'"]),
+    ("batch-size-zero", _plan("""
+        phases:
+          - id: p
+            steps:
+              - id: a
+                batch:
+                  sql: UPDATE t SET x = 1 WHERE id IN (SELECT id FROM t LIMIT :batch_size)
+                  size: 0
+        """), ["9:17: phases[0].steps[0].batch.size: must be at least 1, got 0"]),
+    ("undefined-variable", _plan("""
+        vars:
+          table: users
+        phases:
+          - id: p
+            steps:
+              - id: a
+                sql: SELECT * FROM ${tabel}
+        """), ["9:14: phases[0].steps[0].sql: undefined variable ${tabel} (defined: table; set it in vars or with --var tabel=VALUE)"]),
+    ("unset-env-variable", _plan("""
+        phases:
+          - id: p
+            steps:
+              - id: a
+                sql: SELECT '${env:MIGRATOR_SURELY_UNSET_VAR}'
+        """), ["7:14: phases[0].steps[0].sql: environment variable MIGRATOR_SURELY_UNSET_VAR is not set (write ${env:MIGRATOR_SURELY_UNSET_VAR:-default} for a default)"]),
+    ("unknown-dialect", _plan("""
+        phases:
+          - id: p
+            steps:
+              - id: a
+                sql: SELECT 1
+                when: {dialect: oracle}
+        """), ["8:25: phases[0].steps[0].when.dialect: 'oracle' is not one of sqlite, postgresql, mysql"]),
+    ("unknown-allow-rule", _plan("""
+        phases:
+          - id: p
+            steps:
+              - id: a
+                sql: DROP TABLE t
+                allow: [drop-tabel]
+        """), ["8:17: phases[0].steps[0].allow[0]: 'drop-tabel' is not one of drop-table, drop-column, truncate, not-null-without-default, set-not-null, index-not-concurrent, concurrently-in-transaction, fk-validates-table, column-type-change, rename, unbounded-dml, mysql-partial-ddl, no-rollback — did you mean 'drop-table'?"]),
+    ("step-is-a-list", _plan("""
+        phases:
+          - id: p
+            steps:
+              - [id, a]
+        """), ["6:9: phases[0].steps[0]: expected a mapping, got a list (a list)"]),
+    ("yaml-syntax", HEAD + "phases:\n  - id: p\n    steps: [\n", ["6:1: YAML syntax error: did not find expected node content"]),
+    ("colon-in-value", HEAD + "description: a: b\nphases: []\n", ["3:15: YAML syntax error: mapping values are not allowed in this context (a value containing ': ' needs quotes)"]),
+    ("tab-indent", HEAD + "phases:\n\t- id: p\n", ["4:1: YAML syntax error: found character that cannot start any token (a tab: YAML indents with spaces, not tabs)"]),
+    ("not-a-mapping", "- just\n- a list\n", ["1:1: expected a mapping, got a list (a list)"]),
+    ("two-documents", HEAD + "phases: []\n---\nname: other\n", ["5:1: more than one YAML document; a plan file holds one"]),
+]
+
+
+@pytest.mark.parametrize("text,expected", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_bad_plan_is_reported_at_its_exact_location(tmp_path, text, expected):
+    path = tmp_path / "plan.yaml"
+    path.write_text(text, encoding="utf-8")
+    results = api.validate([str(path)])
+    assert not results.ok
+    prefix = f"{path}:"
+    lines = [line[len(prefix):] if line.startswith(prefix) else line for line in results.lines()]
+    assert lines == [e.replace("{dir}", str(tmp_path)) for e in expected]
+
+
+def test_there_are_at_least_25_bad_plan_cases():
+    assert len(CASES) >= 25
+
+
+def test_load_plan_raises_one_planinvalid_naming_the_file(tmp_path):
+    path = tmp_path / "plan.yaml"
+    path.write_text(_plan("phases:\n  - id: p\n    steps:\n      - id: s\n        sqll: x\n"), encoding="utf-8")
+    with pytest.raises(PlanInvalid) as exc:
+        load_plan(str(path))
+    assert str(exc.value).startswith(f"{path}:6:9: ")
+    assert [i.key() for i in exc.value.issues] == [("action", 6, 9), ("unknown-key", 7, 9)]
+    assert exc.value.exit_code == 2
+
+
+@pytest.mark.parametrize(
+    "content,message",
+    [
+        (b"", "empty file: a plan needs migrator, name and phases"),
+        (b"   \n\n", "empty file: a plan needs migrator, name and phases"),
+        (b"\x00\x01binary", "binary file (contains NUL bytes), not a YAML plan"),
+        (b"name: \xff\xfe\n", "not UTF-8 text (byte 6: invalid start byte)"),
+        (b"# only a comment\n", "empty document: a plan needs migrator, name and phases"),
+    ],
+    ids=["empty", "blank", "binary", "latin1", "comment-only"],
+)
+def test_unreadable_content_is_one_clear_line(tmp_path, content, message):
+    path = tmp_path / "plan.yaml"
+    path.write_bytes(content)
+    lines = api.validate([str(path)]).lines()
+    assert len(lines) == 1
+    assert lines[0].endswith(message)
+    assert lines[0].startswith(str(path))
+
+
+def test_missing_file_and_directory(tmp_path):
+    lines = api.validate([str(tmp_path / "nope.yaml"), str(tmp_path)]).lines()
+    assert lines == [f"{tmp_path / 'nope.yaml'}: file not found", f"{tmp_path}: is a directory, not a plan file"]
+
+
+def test_huge_file_is_refused_without_parsing(tmp_path):
+    path = tmp_path / "big.yaml"
+    with open(path, "wb") as f:
+        f.write(b"# " + b"x" * (50 * 1024 * 1024) + b"\n")
+    lines = api.validate([str(path)]).lines()
+    assert lines == [f"{path}: file is 52.4 MB; plans larger than 10 MiB are refused"]
+
+
+def test_alias_bomb_is_refused(tmp_path):
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}]\n"
+        for i in range(8)
+    )
+    path = tmp_path / "bomb.yaml"
+    path.write_text(bomb)
+    lines = api.validate([str(path)]).lines()
+    assert len(lines) == 1 and "too many nodes" in lines[0]
+
+
+def test_every_problem_of_every_file_at_once(tmp_path):
+    a = tmp_path / "a.yaml"
+    b = tmp_path / "b.yaml"
+    a.write_text(_plan("phases:\n  - id: p\n    steps:\n      - id: s\n        sql: SELECT 1\n        rerun: always\n"))
+    b.write_text("migrator: 1\nname: B\nphases: []\n")
+    lines = api.validate([str(a), str(b)]).lines()
+    assert lines == [
+        f"{a}:8:16: phases[0].steps[0].rerun: rerun: always requires idempotent: true (running it again must be safe)",
+        f"{b}:2:7: name: 'B' is not a valid id: use lowercase letters, digits, '.', '_' and '-', starting with a letter or digit",
+        f"{b}:3:9: phases: needs at least 1 item",
+    ]
