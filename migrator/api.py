@@ -108,3 +108,51 @@ def init(directory: str = ".", *, name: str = "plan.yaml", force: bool = False) 
     except OSError as e:
         raise UsageError(f"cannot write {target}: {e.strerror or e}") from None
     return target
+
+
+# --- inspect -------------------------------------------------------------------
+
+
+def inspect(url: str | None = None):
+    """Inspect the database at ``url`` (spec section 9); changes nothing.
+
+    Finds reference-like columns without a foreign key (with their orphan
+    counts), foreign keys without an index and tables without a primary key.
+
+    Args:
+        url: an SQLAlchemy URL; None means ``$MIGRATOR_DATABASE_URL``, else the default.
+
+    Returns:
+        a :class:`migrator.inspect.InspectResult`.
+    """
+    from migrator.db import connect
+    from migrator.inspect import inspect_database
+
+    with connect(url) as conn:
+        return inspect_database(conn)
+
+
+def write_inspect_plan(result, path: str, *, name: str = "inspect-fixes") -> Path | None:
+    """Write the plan that fixes what :func:`inspect` found to ``path``.
+
+    Like ``init``, the schema modeline points at a copy of the JSON schema
+    beside the plan, written too. Returns the path, or None (and writes nothing)
+    when there is nothing to fix.
+    """
+    import re
+
+    from migrator.inspect import emit_plan
+    from migrator.starter import SCHEMA_FILE
+
+    if not re.fullmatch(r"[a-z0-9][a-z0-9._-]*", name):
+        raise UsageError(f"--name {name!r}: a plan name is lower case letters, digits, '.', '_' and '-'")
+    if not result.fixable:
+        return None
+    target = Path(path)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(emit_plan(result, name=name, schema_ref=SCHEMA_FILE), encoding="utf-8")
+        (target.parent / SCHEMA_FILE).write_text(schema_text(), encoding="utf-8")
+    except OSError as e:
+        raise UsageError(f"cannot write {target}: {e.strerror or e}") from None
+    return target

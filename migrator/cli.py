@@ -122,6 +122,27 @@ def init(directory: str, name: str, force: bool) -> None:
     click.echo(f"wrote {path}")
 
 
+@cli.command()
+@database_option
+@click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True, help="Output format.")
+@click.option("--emit-plan", "emit_plan", metavar="FILE", type=click.Path(dir_okay=False), help="Write a plan that fixes what was found.")
+@click.option("--name", "plan_name", default="inspect-fixes", show_default=True, help="Name of the emitted plan.")
+@click.pass_context
+def inspect(ctx: click.Context, database: str | None, fmt: str, emit_plan: str | None, plan_name: str) -> None:
+    """Find missing foreign keys and indexes, and tables without a primary key."""
+    import json
+
+    from migrator import api
+    from migrator.inspect import render_text
+
+    result = api.inspect(_database(ctx, database))
+    _echo_lines(json.dumps(result.to_dict(), indent=2) if fmt == "json" else render_text(result))
+    if emit_plan:
+        written = api.write_inspect_plan(result, emit_plan, name=plan_name)
+        # On stderr, so that --format json output stays one JSON document.
+        click.echo(f"wrote {written}" if written else "nothing to fix: no plan written", err=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the CLI and map failures to exit codes."""
     verbose = any(a in ("-v", "--verbose", "-vv") for a in (argv if argv is not None else sys.argv[1:]))
