@@ -10,6 +10,67 @@ class MysqlDialect(Dialect):
     # cannot be undone; the engine records how many statements completed instead.
     transactional_ddl = False
 
+    # Catalog reads from information_schema: one query per kind for any number of tables.
+    def catalog_settings(self, conn) -> tuple[str, bool]:
+        from sqlalchemy import text
+
+        database, lower_case_table_names = conn.execute(text("SELECT DATABASE(), @@lower_case_table_names")).one()
+        # 1 and 2 (Windows, macOS): table names compare case-insensitively; 0: as stored.
+        return database or "", int(lower_case_table_names or 0) != 0
+
+    def read_tables(self, conn, schema: str) -> list[str]:
+        return [r[0] for r in _catalog_rows(conn, _MY_TABLES, schema, None)]
+
+    def read_columns(self, conn, schema: str, tables: list[str]) -> list[tuple]:
+        # MariaDB's JSON is LONGTEXT with a json_valid() check named after the column.
+        sql = _MARIADB_COLUMNS if getattr(conn.dialect, "is_mariadb", False) else _MY_COLUMNS
+        return [
+            (t, c, "json" if check and check.lower().startswith("json_valid(") else ctype, nullable == "YES", None)
+            for t, c, ctype, nullable, check in _catalog_rows(conn, sql, schema, tables)
+        ]
+
+    def read_indexes(self, conn, schema: str, tables: list[str]) -> list[tuple]:
+        grouped: dict[tuple, list] = {}
+        for t, name, non_unique, column in _catalog_rows(conn, _MY_INDEXES, schema, tables):
+            grouped.setdefault((t, name, not int(non_unique), name == "PRIMARY"), []).append(column)
+        return [(*key, tuple(cols)) for key, cols in grouped.items()]
+
+    def read_foreign_keys(self, conn, schema: str, tables: list[str]) -> list[tuple]:
+        grouped: dict[tuple, tuple[list, list]] = {}
+        for name, t, rs, rt, rule, col, rcol in _catalog_rows(conn, _MY_FOREIGN_KEYS, schema, tables):
+            cols, rcols = grouped.setdefault((t, name, rs, rt, rule.lower()), ([], []))
+            cols.append(col)
+            rcols.append(rcol)
+        return [(t, n, tuple(c), rs, rt, tuple(rc), rule) for (t, n, rs, rt, rule), (c, rc) in grouped.items()]
+
+    def name_rule(self, kind: str, tables_case_insensitive: bool) -> str:
+        # Column and index names never depend on case; table names follow lower_case_table_names.
+        return "exact" if kind == "table" and not tables_case_insensitive else "nocase"
+
+    def type_families(self, type_name: str) -> frozenset[str]:
+        lowered = type_name.lower().replace(" ", "")
+        # BOOLEAN is a synonym for TINYINT(1), and BIT(1) is used as one.
+        if lowered.startswith(("tinyint(1)", "bit(1)")):
+            return frozenset(("integer", "boolean")) if lowered.startswith("tinyint") else frozenset(("boolean",))
+        if lowered.startswith(("enum(", "set(")):
+            return frozenset(("text",))
+        return super().type_families(type_name)
+
+    def same_fk_action(self, found: str, expected: str) -> bool:
+        # InnoDB treats NO ACTION as RESTRICT, and MariaDB reports an unspecified action as RESTRICT.
+        def alias(action: str) -> str:
+            return "restrict" if action == "no action" else action
+
+        return alias(found) == alias(expected)
+
+    def error_text(self, error: BaseException) -> str:
+        orig = getattr(error, "orig", None) or error
+        args = getattr(orig, "args", ())
+        # PyMySQL errors are (code, message); show the server's message as it wrote it.
+        if len(args) == 2 and isinstance(args[0], int) and isinstance(args[1], str):
+            return args[1].strip().splitlines()[0] if args[1].strip() else str(args[0])
+        return super().error_text(error)
+
     # GET_LOCK names are server-wide, so the lock name includes the database name;
     # the lock belongs to the session and the server releases it when that ends.
     def try_lock(self, conn, key: str) -> bool:
@@ -67,3 +128,38 @@ def _strip_leading_comments(text: str) -> str:
             _, _, text = text.partition("*/")
         else:
             return text
+
+
+def _catalog_rows(conn, sql: str, schema: str, tables: list[str] | None):
+    from sqlalchemy import bindparam, text
+
+    if tables is None:
+        return conn.execute(text(sql), {"schema": schema}).all()
+    stmt = text(sql).bindparams(bindparam("names", expanding=True))
+    return conn.execute(stmt, {"schema": schema, "names": list(tables)}).all()
+
+
+_MY_TABLES = "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = :schema"
+_MY_COLUMNS = (
+    "SELECT TABLE_NAME, COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE, NULL FROM information_schema.COLUMNS"
+    " WHERE TABLE_SCHEMA = :schema AND TABLE_NAME IN :names ORDER BY TABLE_NAME, ORDINAL_POSITION"
+)
+_MARIADB_COLUMNS = (
+    "SELECT c.TABLE_NAME, c.COLUMN_NAME, c.COLUMN_TYPE, c.IS_NULLABLE, k.CHECK_CLAUSE"
+    " FROM information_schema.COLUMNS c LEFT JOIN information_schema.CHECK_CONSTRAINTS k"
+    " ON k.CONSTRAINT_SCHEMA = c.TABLE_SCHEMA AND k.TABLE_NAME = c.TABLE_NAME"
+    " AND k.CONSTRAINT_NAME = c.COLUMN_NAME AND k.LEVEL = 'Column'"
+    " WHERE c.TABLE_SCHEMA = :schema AND c.TABLE_NAME IN :names ORDER BY c.TABLE_NAME, c.ORDINAL_POSITION"
+)
+_MY_INDEXES = (
+    "SELECT TABLE_NAME, INDEX_NAME, NON_UNIQUE, COLUMN_NAME FROM information_schema.STATISTICS"
+    " WHERE TABLE_SCHEMA = :schema AND TABLE_NAME IN :names ORDER BY TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX"
+)
+_MY_FOREIGN_KEYS = (
+    "SELECT k.CONSTRAINT_NAME, k.TABLE_NAME, k.REFERENCED_TABLE_SCHEMA, k.REFERENCED_TABLE_NAME, r.DELETE_RULE,"
+    " k.COLUMN_NAME, k.REFERENCED_COLUMN_NAME"
+    " FROM information_schema.KEY_COLUMN_USAGE k JOIN information_schema.REFERENTIAL_CONSTRAINTS r"
+    " ON r.CONSTRAINT_SCHEMA = k.CONSTRAINT_SCHEMA AND r.TABLE_NAME = k.TABLE_NAME AND r.CONSTRAINT_NAME = k.CONSTRAINT_NAME"
+    " WHERE k.TABLE_SCHEMA = :schema AND k.TABLE_NAME IN :names AND k.REFERENCED_TABLE_NAME IS NOT NULL"
+    " ORDER BY k.TABLE_NAME, k.CONSTRAINT_NAME, k.ORDINAL_POSITION"
+)

@@ -9,6 +9,38 @@ class PostgresqlDialect(Dialect):
     transactional_ddl = True
     supports_schemas = True
 
+    # Catalog reads: one query per kind for any number of tables, from pg_catalog
+    # (information_schema hides other roles' objects and is slow on large schemas).
+    def catalog_settings(self, conn) -> tuple[str, bool]:
+        from sqlalchemy import text
+
+        return conn.execute(text("SELECT current_schema()")).scalar() or "public", False
+
+    def read_tables(self, conn, schema: str) -> list[str]:
+        return [r[0] for r in _catalog_rows(conn, _PG_TABLES, schema, None)]
+
+    def read_columns(self, conn, schema: str, tables: list[str]) -> list[tuple]:
+        return [tuple(r) for r in _catalog_rows(conn, _PG_COLUMNS, schema, tables)]
+
+    def read_indexes(self, conn, schema: str, tables: list[str]) -> list[tuple]:
+        return [(t, n, u, p, tuple(cols)) for t, n, u, p, cols in _catalog_rows(conn, _PG_INDEXES, schema, tables)]
+
+    def read_foreign_keys(self, conn, schema: str, tables: list[str]) -> list[tuple]:
+        return [
+            (t, n, tuple(cols), rs, rt, tuple(rcols), _PG_FK_ACTIONS.get(action, action))
+            for n, t, rs, rt, action, cols, rcols in _catalog_rows(conn, _PG_FOREIGN_KEYS, schema, tables)
+        ]
+
+    def name_rule(self, kind: str, tables_case_insensitive: bool) -> str:
+        # A name written without quotes folds to lower case, as in SQL; "userId" (created
+        # quoted) is found as written.
+        return "lower"
+
+    def type_families(self, type_name: str) -> frozenset[str]:
+        if type_name == "enum":  # labels read and compare as text
+            return frozenset(("text",))
+        return super().type_families(type_name)
+
     # The migration lock is a session-level advisory lock: it survives the per-step
     # commits and PostgreSQL releases it when the session ends, even on kill -9.
     def try_lock(self, conn, key: str) -> bool:
@@ -61,3 +93,53 @@ def _lock_number(key: str) -> int:
     import hashlib
 
     return int.from_bytes(hashlib.sha256(key.encode()).digest()[:7], "big")
+
+
+def _catalog_rows(conn, sql: str, schema: str, tables: list[str] | None):
+    from sqlalchemy import text
+
+    params = {"schema": schema} if tables is None else {"schema": schema, "names": list(tables)}
+    return conn.execute(text(sql), params).all()
+
+
+_PG_RELATION = """
+    JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+    WHERE n.nspname = :schema"""
+_PG_TABLES = "SELECT c.relname FROM pg_catalog.pg_class c" + _PG_RELATION + " AND c.relkind IN ('r', 'p', 'v', 'm', 'f')"
+_PG_COLUMNS = (
+    """SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod), NOT a.attnotnull,
+        CASE WHEN t.typtype = 'd' THEN format_type(t.typbasetype, t.typtypmod)
+             WHEN t.typtype = 'e' THEN 'enum' END
+    FROM pg_catalog.pg_attribute a
+    JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
+    JOIN pg_catalog.pg_type t ON t.oid = a.atttypid"""
+    + _PG_RELATION
+    + " AND c.relname = ANY(:names) AND a.attnum > 0 AND NOT a.attisdropped ORDER BY c.relname, a.attnum"
+)
+# Key columns only (indnkeyatts), in index order; an expression's attnum is 0 (NULL name).
+_PG_INDEXES = (
+    """SELECT c.relname, i.relname, x.indisunique, x.indisprimary,
+        ARRAY(SELECT a.attname::text
+              FROM unnest(x.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
+              LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = k.attnum
+              WHERE k.ord <= x.indnkeyatts ORDER BY k.ord)
+    FROM pg_catalog.pg_index x
+    JOIN pg_catalog.pg_class c ON c.oid = x.indrelid
+    JOIN pg_catalog.pg_class i ON i.oid = x.indexrelid"""
+    + _PG_RELATION
+    + " AND c.relname = ANY(:names) ORDER BY c.relname, i.relname"
+)
+_PG_FOREIGN_KEYS = (
+    """SELECT f.conname, c.relname, rn.nspname, r.relname, f.confdeltype,
+        ARRAY(SELECT a.attname::text FROM unnest(f.conkey) WITH ORDINALITY AS k(attnum, ord)
+              JOIN pg_catalog.pg_attribute a ON a.attrelid = f.conrelid AND a.attnum = k.attnum ORDER BY k.ord),
+        ARRAY(SELECT a.attname::text FROM unnest(f.confkey) WITH ORDINALITY AS k(attnum, ord)
+              JOIN pg_catalog.pg_attribute a ON a.attrelid = f.confrelid AND a.attnum = k.attnum ORDER BY k.ord)
+    FROM pg_catalog.pg_constraint f
+    JOIN pg_catalog.pg_class c ON c.oid = f.conrelid
+    JOIN pg_catalog.pg_class r ON r.oid = f.confrelid
+    JOIN pg_catalog.pg_namespace rn ON rn.oid = r.relnamespace"""
+    + _PG_RELATION
+    + " AND f.contype = 'f' AND c.relname = ANY(:names) ORDER BY c.relname, f.conname"
+)
+_PG_FK_ACTIONS = {"a": "no action", "r": "restrict", "c": "cascade", "n": "set null", "d": "set default"}
