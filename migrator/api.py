@@ -64,15 +64,12 @@ def validate(paths, *, variables: dict[str, str] | None = None) -> ValidationRes
         paths: plan files.
         variables: ``--var`` overrides, applied to every file.
     """
-    from migrator.plan.build import check_plan
+    from migrator.plan.build import plan_issues
 
     results = []
     for path in paths:
-        plan, issues = check_plan(str(path), variables)
-        if plan is None:
-            results.append(FileValidation(str(path), tuple(issues)))
-        else:
-            results.append(FileValidation(str(path), (), len(plan.phases), len(plan.steps)))
+        issues, phases, steps = plan_issues(str(path), variables)
+        results.append(FileValidation(str(path), tuple(issues), phases, steps))
     return ValidationResults(tuple(results))
 
 

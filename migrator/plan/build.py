@@ -58,6 +58,23 @@ def check_plan(
     path: str, overrides: Mapping[str, str] | None = None, *, environ: Mapping[str, str] | None = None
 ) -> tuple[Plan | None, list[Issue]]:
     """Like :func:`load_plan` but returns ``(plan, issues)``; ``plan`` is None when issues exist."""
+    builder, issues = _checked(path, overrides, environ)
+    if issues or builder is None:
+        return None, issues
+    return builder.build(), []
+
+
+def plan_issues(
+    path: str, overrides: Mapping[str, str] | None = None, *, environ: Mapping[str, str] | None = None
+) -> tuple[list[Issue], int, int]:
+    """What ``validate`` needs: ``(issues, phase count, step count)``, without building the model."""
+    builder, issues = _checked(path, overrides, environ)
+    if issues or builder is None:
+        return issues, 0, 0
+    return [], len(builder.phases), sum(len(p["steps"]) for p in builder.phases)
+
+
+def _checked(path: str, overrides, environ) -> tuple["_PlanBuilder | None", list[Issue]]:
     try:
         data, source_map = load_yaml(path)
     except PlanInvalid as e:
@@ -67,9 +84,7 @@ def check_plan(
         return None, issues
     builder = _PlanBuilder(data, source_map, path, dict(overrides or {}), os.environ if environ is None else environ)
     issues += builder.check()
-    if issues:
-        return None, _one_per_node(issues)
-    return builder.build(), []
+    return builder, _one_per_node(issues) if issues else []
 
 
 def _one_per_node(issues: list[Issue]) -> list[Issue]:

@@ -23,6 +23,7 @@ MAX_NODES = 2_000_000
 PathKey = tuple  # ("phases", 0, "steps", 2, "sql")
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_STR_TAG = "tag:yaml.org,2002:str"
 
 
 @dataclass
@@ -154,10 +155,15 @@ class _Builder:
         self.count += 1
         if self.count > MAX_NODES:
             raise PlanInvalid([Issue(Location(self.source_map.file, *self._pos(node)), format_path(path), "document too large (too many nodes, possibly an alias bomb)", "yaml")])
-        self.source_map.values.setdefault(path, self._pos(node))
-        if isinstance(node, yaml.MappingNode):
+        mark = node.start_mark
+        if path not in self.source_map.values:
+            self.source_map.values[path] = (mark.line + 1, mark.column + 1)
+        cls = type(node)
+        if cls is yaml.ScalarNode and node.tag == _STR_TAG:
+            return node.value  # the common case, without the constructor's overhead
+        if cls is yaml.MappingNode:
             return self._mapping(node, path)
-        if isinstance(node, yaml.SequenceNode):
+        if cls is yaml.SequenceNode:
             return [self.build(child, path + (i,)) for i, child in enumerate(node.value)]
         try:
             return self.constructor.construct_object(node, deep=True)
@@ -169,9 +175,12 @@ class _Builder:
         out: dict = {}
         seen: dict[Any, tuple[int, int]] = {}
         for key_node, value_node in self._pairs(node):
-            key = self.build_key(key_node, path)
-            if key is _BAD_KEY:
-                continue
+            if type(key_node) is yaml.ScalarNode and key_node.tag == _STR_TAG:
+                key = key_node.value
+            else:
+                key = self.build_key(key_node, path)
+                if key is _BAD_KEY:
+                    continue
             key_pos = self._pos(key_node)
             if key in seen:
                 first = seen[key]
@@ -190,6 +199,8 @@ class _Builder:
         return out
 
     def _pairs(self, node: yaml.MappingNode):
+        if not any(k.tag == "tag:yaml.org,2002:merge" for k, _ in node.value):
+            return node.value
         # YAML merge keys (`<<: *defaults`): the merged entries come first, then
         # the mapping's own keys override them, as the YAML spec says.
         merged: list = []
