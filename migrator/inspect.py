@@ -24,8 +24,8 @@ matched nothing more):
   ``parent_id`` finds nothing unless a ``parents`` table exists;
 - that table's primary key is a single column of the same type family
   (integer, text, uuid...; the families of ``column_exists.type``);
-- the column is not already part of a foreign key, and is not the primary key
-  of the table it would point to (``users.user_id`` is not a self-reference).
+- the column is not already part of a foreign key, and is not named after its
+  own table (``users.user_id`` is an alternate key, not a self-reference).
 
 migrator's own journal table is left out.
 """
@@ -99,7 +99,8 @@ class MissingForeignKey:
 class UnindexedForeignKey:
     """A foreign key whose columns no index (or primary or unique key) leads with.
 
-    ``constraint`` is None on SQLite, which keeps no constraint names."""
+    ``constraint`` is None for an unnamed constraint (SQLite keeps a name only when
+    the ``CREATE TABLE`` gave one)."""
 
     table: str
     columns: tuple[str, ...]
@@ -222,7 +223,7 @@ def inspect_database(conn: sa.Connection, *, ignore: frozenset[str] | set[str] =
             if target is None:
                 continue
             target_pk = pk_of(target)
-            if len(target_pk) != 1 or (target == table and target_pk == (name,)):
+            if target == table or len(target_pk) != 1:
                 continue
             target_col = next((c for c in columns.get(target, ()) if c["name"] == target_pk[0]), None)
             if target_col is None or not _compatible(family(column), family(target_col)):

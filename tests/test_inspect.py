@@ -1,0 +1,319 @@
+"""`migrator inspect`: on the seed's "before" database it finds exactly the three
+foreign keys the seed found missing, and the plan it emits fixes them."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from migrator import api
+from migrator.cli import main
+from migrator.db import create_engine, engine_dialect
+from migrator.inspect import (
+    InspectResult,
+    MissingForeignKey,
+    Reference,
+    emit_plan,
+    inspect_database,
+    reference_stem,
+    render_text,
+)
+from migrator.plan.build import load_plan
+from migrator.sql.split import statements_of
+
+REPO = Path(__file__).resolve().parent.parent
+SETUP_PLAN = REPO / "plans" / "seed-app" / "setup.yaml"
+
+SEED_MISSING = [
+    {"table": "tool_audit_logs", "columns": ["userId"], "references": {"table": "users", "columns": ["id"]}, "orphans": 3},
+    {"table": "tool_rate_limits", "columns": ["userId"], "references": {"table": "users", "columns": ["id"]}, "orphans": 2},
+    {"table": "user_tool_quotas", "columns": ["userId"], "references": {"table": "users", "columns": ["id"]}, "orphans": 1},
+]
+
+
+def run_sql(url: str, *statements: str) -> None:
+    engine = create_engine(url)
+    try:
+        with engine.begin() as conn:
+            for statement in statements:
+                # no_parameters: '%' (modulo in the seed's SQL) is not a placeholder.
+                conn.exec_driver_sql(statement, execution_options={"no_parameters": True})
+    finally:
+        engine.dispose()
+
+
+def run_plan_statements(url: str, plan_path: str | Path, *, rollback: bool = False) -> None:
+    """Execute a plan's actions (or its rollbacks, newest first) without the engine:
+    these tests are about what inspect reads and writes, not about apply."""
+    plan = load_plan(str(plan_path))
+    engine = create_engine(url)
+    dialect = engine_dialect(engine)
+    steps = [s for s in plan.steps if s.applies_to(dialect)]
+    try:
+        for step in reversed(steps) if rollback else steps:
+            with engine.begin() as conn:
+                for statement in statements_of(step.rollback if rollback else step.action, dialect):
+                    conn.exec_driver_sql(statement, execution_options={"no_parameters": True})
+    finally:
+        engine.dispose()
+
+
+def inspect_url(url: str) -> InspectResult:
+    return api.inspect(url)
+
+
+def quote_user_id(url: str) -> str:
+    return "`userId`" if url.startswith("mysql") else '"userId"'
+
+
+@pytest.fixture
+def before_url(db_url):
+    """A database in the seed's "before" state, built from plans/seed-app/setup.yaml."""
+    run_plan_statements(db_url, SETUP_PLAN)
+    return db_url
+
+
+def test_inspect_finds_exactly_the_seeds_three_missing_foreign_keys(before_url):
+    result = inspect_url(before_url)
+    assert result.to_dict() == {
+        "missing_foreign_keys": SEED_MISSING,
+        "unindexed_foreign_keys": [],
+        "tables_without_primary_key": [],
+    }
+    assert all(m.indexed for m in result.missing_foreign_keys)
+
+
+def test_inspect_json_output_is_the_documented_shape(before_url, capsys):
+    code = main(["--database", before_url, "inspect", "--format", "json"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert json.loads(out) == {
+        "missing_foreign_keys": SEED_MISSING,
+        "unindexed_foreign_keys": [],
+        "tables_without_primary_key": [],
+    }
+
+
+def test_inspect_text_output(sqlite_url, capsys):
+    run_plan_statements(sqlite_url, SETUP_PLAN)
+    assert main(["--database", sqlite_url, "inspect"]) == 0
+    assert capsys.readouterr().out == (
+        "Missing foreign keys (3):\n"
+        "  tool_audit_logs.userId -> users.id  (3 orphan rows)\n"
+        "  tool_rate_limits.userId -> users.id  (2 orphan rows)\n"
+        "  user_tool_quotas.userId -> users.id  (1 orphan row)\n"
+        "Foreign keys without an index (0):\n"
+        "Tables without a primary key (0):\n"
+        "`migrator inspect --emit-plan FILE` writes a plan that fixes the first two.\n"
+    )
+
+
+def test_emitted_plan_validates_and_applies_after_orphans_are_removed(before_url, tmp_path, capsys):
+    target = tmp_path / "fixes" / "inspect-fixes.yaml"
+    assert main(["--database", before_url, "inspect", "--emit-plan", str(target)]) == 0
+    assert capsys.readouterr().err == f"wrote {target}\n"
+    text = target.read_text()
+    assert text.startswith("# yaml-language-server: $schema=migrator.schema.json\n")
+    assert (target.parent / "migrator.schema.json").exists()
+    assert api.validate([str(target)]).ok
+
+    plan = load_plan(str(target))
+    dialect = engine_dialect(create_engine(before_url))
+    assert [s.id for s in plan.steps] == [
+        "fk-tool-audit-logs-user-id",
+        "fk-tool-rate-limits-user-id",
+        "fk-user-tool-quotas-user-id",
+    ]
+    for step in plan.steps:
+        assert [c.kind for c in step.preconditions] == ["not", "no_orphans"]
+        assert [c.kind for c in step.verify] == ["foreign_key_exists"]
+        assert step.rollback is not None
+    assert [c.kind for c in plan.phases[0].preconditions] == ["dialect"]
+
+    q = quote_user_id(before_url)
+    run_sql(
+        before_url,
+        *(f"DELETE FROM {t} WHERE {q} NOT IN (SELECT id FROM users)" for t in ("tool_audit_logs", "tool_rate_limits", "user_tool_quotas")),
+    )
+    run_plan_statements(before_url, target)
+    assert inspect_url(before_url).clean
+
+    # And the rollbacks put the database back as it was (minus the orphans).
+    run_plan_statements(before_url, target, rollback=True)
+    after = inspect_url(before_url).to_dict()
+    assert [(m["table"], m["orphans"]) for m in after["missing_foreign_keys"]] == [
+        ("tool_audit_logs", 0),
+        ("tool_rate_limits", 0),
+        ("user_tool_quotas", 0),
+    ]
+    assert dialect in plan.phases[0].preconditions[0].arg
+
+
+def test_emitted_sql_per_dialect():
+    result = InspectResult(
+        "postgresql",
+        missing_foreign_keys=(MissingForeignKey("tool_audit_logs", ("userId",), Reference("users", ("id",)), 3),),
+    )
+    pg = load_yaml(emit_plan(result, "postgresql"))
+    step = pg["phases"][0]["steps"][0]
+    assert step["sql"] == (
+        'ALTER TABLE "tool_audit_logs" ADD CONSTRAINT "fk_tool_audit_logs_user_id" '
+        'FOREIGN KEY("userId") REFERENCES "users" ("id")'
+    )
+    assert step["rollback"] == 'ALTER TABLE "tool_audit_logs" DROP CONSTRAINT "fk_tool_audit_logs_user_id"'
+    assert step["preconditions"][1]["message"] == (
+        "rows whose userId matches no users row (3 when inspected): delete them or set the column to NULL first"
+    )
+    my = load_yaml(emit_plan(result, "mysql"))["phases"][0]["steps"][0]
+    assert my["sql"] == (
+        "ALTER TABLE `tool_audit_logs` ADD CONSTRAINT `fk_tool_audit_logs_user_id` "
+        "FOREIGN KEY(`userId`) REFERENCES `users` (`id`)"
+    )
+    assert my["rollback"] == "ALTER TABLE `tool_audit_logs` DROP FOREIGN KEY `fk_tool_audit_logs_user_id`"
+
+
+def load_yaml(text: str) -> dict:
+    import yaml
+
+    return yaml.safe_load(text)
+
+
+def test_emit_plan_refuses_when_nothing_to_fix():
+    with pytest.raises(ValueError, match="nothing to fix"):
+        emit_plan(InspectResult("sqlite"), "sqlite")
+
+
+def test_inspect_on_a_clean_database_writes_no_plan(sqlite_url, tmp_path, capsys):
+    run_sql(sqlite_url, "CREATE TABLE users (id INTEGER PRIMARY KEY)")
+    target = tmp_path / "fixes.yaml"
+    assert main(["--database", sqlite_url, "inspect", "--emit-plan", str(target)]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.endswith("Nothing to fix.\n")
+    assert captured.err == "nothing to fix: no plan written\n"
+    assert not target.exists()
+
+
+def test_unindexed_foreign_key_and_table_without_primary_key(db_url, tmp_path):
+    run_sql(
+        db_url,
+        "CREATE TABLE authors (id INTEGER PRIMARY KEY, name VARCHAR(50))",
+        "CREATE TABLE posts (id INTEGER PRIMARY KEY, author_id INTEGER,"
+        " CONSTRAINT fk_posts_author FOREIGN KEY (author_id) REFERENCES authors (id))",
+        "CREATE TABLE page_views (post_id INTEGER NOT NULL, viewed_at TIMESTAMP NULL)",
+        "INSERT INTO authors (id, name) VALUES (1, 'ada')",
+        "INSERT INTO posts (id, author_id) VALUES (1, 1)",
+        "INSERT INTO page_views (post_id) VALUES (1), (2), (2)",
+    )
+    result = inspect_url(db_url).to_dict()
+    assert result["missing_foreign_keys"] == [
+        {"table": "page_views", "columns": ["post_id"], "references": {"table": "posts", "columns": ["id"]}, "orphans": 2}
+    ]
+    if db_url.startswith("mysql"):
+        # InnoDB creates an index for every foreign key by itself.
+        assert result["unindexed_foreign_keys"] == []
+    else:
+        assert result["unindexed_foreign_keys"] == [
+            {"table": "posts", "columns": ["author_id"], "constraint": "fk_posts_author"}
+        ]
+    assert result["tables_without_primary_key"] == [{"table": "page_views"}]
+
+    # The emitted plan indexes page_views.post_id (no index yet) and posts.author_id.
+    target = tmp_path / "fix.yaml"
+    api.write_inspect_plan(api.inspect(db_url), str(target))
+    text = target.read_text()
+    assert "# Tables without a primary key (not fixed here; choose the key by hand):\n#   page_views\n" in text
+    assert "#   page_views.post_id: 2\n" in text
+    run_sql(db_url, "DELETE FROM page_views WHERE post_id = 2")
+    run_plan_statements(db_url, target)
+    after = inspect_url(db_url).to_dict()
+    assert after["missing_foreign_keys"] == []
+    assert after["unindexed_foreign_keys"] == []
+
+
+def test_sqlite_rebuild_keeps_earlier_keys_when_a_table_misses_two(sqlite_url, tmp_path):
+    run_sql(
+        sqlite_url,
+        "CREATE TABLE users (id INTEGER PRIMARY KEY)",
+        "CREATE TABLE teams (id INTEGER PRIMARY KEY)",
+        'CREATE TABLE memberships (id INTEGER PRIMARY KEY, "userId" INTEGER, team_id INTEGER, note TEXT)',
+        "CREATE INDEX ix_m_user ON memberships (\"userId\")",
+        "CREATE INDEX ix_m_team ON memberships (team_id)",
+        "INSERT INTO users (id) VALUES (1)",
+        "INSERT INTO teams (id) VALUES (7)",
+        "INSERT INTO memberships (id, \"userId\", team_id, note) VALUES (1, 1, 7, 'x')",
+    )
+    result = api.inspect(sqlite_url)
+    assert [(m.table, m.columns, m.references.table) for m in result.missing_foreign_keys] == [
+        ("memberships", ("userId",), "users"),
+        ("memberships", ("team_id",), "teams"),
+    ]
+    target = tmp_path / "fix.yaml"
+    api.write_inspect_plan(result, str(target))
+    run_plan_statements(sqlite_url, target)
+    assert api.inspect(sqlite_url).clean
+    engine = create_engine(sqlite_url)
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT id, \"userId\", team_id, note FROM memberships").all() == [(1, 1, 7, "x")]
+    engine.dispose()
+    run_plan_statements(sqlite_url, target, rollback=True)
+    assert len(api.inspect(sqlite_url).missing_foreign_keys) == 2
+
+
+def test_reference_detection_rules(sqlite_url):
+    run_sql(
+        sqlite_url,
+        "CREATE TABLE users (id INTEGER PRIMARY KEY, user_id INTEGER)",
+        "CREATE TABLE categories (id INTEGER PRIMARY KEY, parent_id INTEGER)",
+        "CREATE TABLE tags (code VARCHAR(10) PRIMARY KEY)",
+        "CREATE TABLE migrator_journal (plan TEXT, step TEXT, user_id INTEGER)",
+        "CREATE TABLE docs (id INTEGER PRIMARY KEY, owner_id INTEGER, categoryId INTEGER,"
+        " tag_id INTEGER, paid INTEGER, uuid VARCHAR(36))",
+    )
+    result = api.inspect(sqlite_url).to_dict()
+    assert [(m["table"], m["columns"][0], m["references"]["table"]) for m in result["missing_foreign_keys"]] == [
+        # owner_id -> users by the alias list; categoryId -> categories (plural in -ies).
+        ("docs", "owner_id", "users"),
+        ("docs", "categoryId", "categories"),
+    ]
+    # Not references: tag_id (tags.code is text, not an integer), parent_id (no
+    # "parents" table), users.user_id (named after its own table), paid and uuid
+    # (no _id/Id suffix), and everything in migrator's journal.
+    assert result["tables_without_primary_key"] == []
+
+
+@pytest.mark.parametrize(
+    "column, stem",
+    [
+        ("user_id", "user"),
+        ("userId", "user"),
+        ("USER_ID", "user"),
+        ("authorId", "author"),
+        ("eventTypeId", "event_type"),
+        ("created_by_id", "created_by"),
+        ("id", None),
+        ("paid", None),
+        ("uuid", None),
+        ("Id", None),
+    ],
+)
+def test_reference_stem(column, stem):
+    assert reference_stem(column) == stem
+
+
+def test_render_text_lists_unindexed_and_no_primary_key():
+    from migrator.inspect import TableWithoutPrimaryKey, UnindexedForeignKey
+
+    result = InspectResult(
+        "postgresql",
+        unindexed_foreign_keys=(UnindexedForeignKey("posts", ("author_id",), "fk_posts_author"),),
+        tables_without_primary_key=(TableWithoutPrimaryKey("page_views"),),
+    )
+    assert render_text(result) == (
+        "Missing foreign keys (0):\n"
+        "Foreign keys without an index (1):\n"
+        "  posts (author_id)  [fk_posts_author]\n"
+        "Tables without a primary key (1):\n"
+        "  page_views\n"
+        "`migrator inspect --emit-plan FILE` writes a plan that fixes the first two.\n"
+    )
