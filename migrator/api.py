@@ -153,3 +153,200 @@ def write_inspect_plan(result, path: str, *, name: str = "inspect-fixes") -> Pat
     except OSError as e:
         raise UsageError(f"cannot write {target}: {e.strerror or e}") from None
     return target
+
+
+# --- plan / apply / status / rollback / resolve -------------------------------
+
+
+def _selection(plan, phases=(), steps=(), skips=(), tags=()):
+    from migrator.engine.planner import Selection
+
+    selection = Selection(tuple(phases), tuple(steps), tuple(skips), tuple(tags))
+    selection.check(plan)
+    return selection
+
+
+def _confirmed(plan, confirm) -> frozenset[str]:
+    for step_id in confirm:
+        try:
+            step = plan.step(step_id)
+        except KeyError:
+            raise UsageError(f"--confirm {step_id}: no such step in plan {plan.name}") from None
+        if step.action_kind != "manual":
+            raise UsageError(f"--confirm {step_id}: step {step_id} is not a manual step")
+    return frozenset(confirm)
+
+
+class _Database:
+    """An engine, one connection and migrator's dialect object, for one command."""
+
+    def __init__(self, url: str | None):
+        from migrator.db import create_engine, engine_dialect, mask
+        from migrator.dialects import get_dialect
+
+        self.engine = create_engine(url)
+        self.shown = mask(self.engine.url)
+        self.dialect = get_dialect(engine_dialect(self.engine))
+
+    def __enter__(self):
+        self.conn = self.engine.connect()
+        return self
+
+    def __exit__(self, *exc):
+        self.conn.close()
+        self.engine.dispose()
+        return False
+
+
+def _journal(table: str | None):
+    from migrator.engine.journal import DEFAULT_TABLE, Journal
+
+    return Journal(table or DEFAULT_TABLE)
+
+
+def plan(path, url: str | None = None, *, variables: dict[str, str] | None = None, phases=(), steps=(), skips=(),
+         tags=(), confirm=(), offline: bool = False, dialect: str | None = None, journal_table: str | None = None):
+    """The dry run: what ``apply`` would do now, step by step (spec section 5).
+
+    Reads the journal and evaluates the preconditions of the steps that would run,
+    read-only; changes nothing and takes no lock. With ``offline`` no database is
+    used: every applicable step would run, for ``dialect`` (default postgresql).
+
+    Returns:
+        A :class:`~migrator.report.RunReport` with ``command == "plan"``; its
+        ``status`` is ``drift`` or ``needs_resolve`` when ``apply`` would stop.
+    """
+    from dataclasses import replace
+
+    from migrator.engine.dryrun import dry_run
+    from migrator.engine.planner import JournalState
+
+    the_plan = load(path, variables)
+    selection = _selection(the_plan, phases, steps, skips, tags)
+    confirmed = _confirmed(the_plan, confirm)
+    if offline:
+        from migrator.dialects import dialect_name, get_dialect
+
+        try:
+            name = get_dialect(dialect or "postgresql").name
+        except ValueError as e:
+            raise UsageError(f"--dialect {dialect}: {e}") from None
+        return dry_run(the_plan, JournalState(), dialect_name(name), selection, confirmed=confirmed)
+    with _Database(url) as db:
+        state = _journal(journal_table).read_state(db.conn, the_plan.name)
+        db.conn.rollback()
+        report = dry_run(the_plan, state, db.dialect.name, selection, confirmed=confirmed, conn=db.conn)
+    return replace(report, database=db.shown)
+
+
+def apply(path, url: str | None = None, *, variables: dict[str, str] | None = None, phases=(), steps=(), skips=(),
+          tags=(), confirm=(), yes: bool = False, lock_timeout: float = 30.0, dry_run: bool = False, ask=None,
+          progress=None, journal_table: str | None = None):
+    """Apply a plan: take the lock, read the journal once, decide every step, then run.
+
+    Args:
+        path: the plan file.
+        url: SQLAlchemy database URL (default: ``$MIGRATOR_DATABASE_URL``, else SQLite).
+        variables: ``--var`` overrides.
+        phases, steps, skips, tags: the selection (``--phase/--step/--skip/--tag``).
+        confirm: manual steps confirmed as done (``--confirm``).
+        yes: never ask (a manual step then waits: exit 3).
+        lock_timeout: seconds to wait for another run's lock (then LockHeld, exit 3).
+        dry_run: the same as :func:`plan`.
+        ask: ``ask(text) -> bool``, how to ask a person (None: not a terminal).
+        progress: called with :class:`~migrator.engine.batches.Progress` during batches.
+
+    Returns:
+        The :class:`~migrator.report.RunReport`; ``report.exit_code`` per spec section 11.
+    """
+    from dataclasses import replace
+
+    from migrator.engine.lock import acquire
+    from migrator.engine.planner import decide
+    from migrator.engine.runner import RunOptions, Runner
+
+    if dry_run:
+        return plan(path, url, variables=variables, phases=phases, steps=steps, skips=skips, tags=tags,
+                    confirm=confirm, journal_table=journal_table)
+    the_plan = load(path, variables)
+    selection = _selection(the_plan, phases, steps, skips, tags)
+    confirmed = _confirmed(the_plan, confirm)
+    journal = _journal(journal_table)
+    with _Database(url) as db, acquire(db.conn, db.dialect, lock_timeout, purpose="apply"):
+        journal.ensure_table(db.conn)
+        state = journal.read_state(db.conn, the_plan.name, known_to_exist=True)
+        db.conn.commit()
+        xp = decide(the_plan, state, db.dialect.name, selection, confirmed=confirmed)
+        options = RunOptions(ask=None if yes else ask, progress=progress)
+        report = Runner(xp, db.conn, db.dialect, journal, state, options).run()
+    return replace(report, database=db.shown)
+
+
+def status(path, url: str | None = None, *, variables: dict[str, str] | None = None,
+           journal_table: str | None = None):
+    """Each step's state from the journal, drift marked; read-only, no lock."""
+    from dataclasses import replace
+
+    from migrator.engine.dryrun import status_report
+
+    the_plan = load(path, variables)
+    with _Database(url) as db:
+        state = _journal(journal_table).read_state(db.conn, the_plan.name)
+        db.conn.rollback()
+    return replace(status_report(the_plan, state, db.dialect.name), database=db.shown)
+
+
+def rollback(path, url: str | None = None, *, to: str | None = None, last: int | None = None, yes: bool = False,
+             ask=None, variables: dict[str, str] | None = None, lock_timeout: float = 30.0,
+             journal_table: str | None = None):
+    """Run the ``rollback`` of applied steps, newest first (``--to STEP`` keeps STEP).
+
+    Refuses before running anything when a step in the range has no rollback.
+    Without ``yes``, ``ask(text) -> bool`` must confirm (None: not a terminal,
+    which is a UsageError, exit 2).
+    """
+    from dataclasses import replace
+
+    from migrator.engine.lock import acquire
+    from migrator.engine.repair import describe_targets, rollback_targets, run_rollback
+    from migrator.report import RunReport
+
+    the_plan = load(path, variables)
+    journal = _journal(journal_table)
+    with _Database(url) as db, acquire(db.conn, db.dialect, lock_timeout, purpose="rollback"):
+        journal.ensure_table(db.conn)
+        state = journal.read_state(db.conn, the_plan.name, known_to_exist=True)
+        db.conn.commit()
+        targets = rollback_targets(the_plan, state, to=to, last=last)
+        if not targets:
+            report = RunReport(command="rollback", plan=the_plan.name, source=the_plan.source, phases=(),
+                               message="nothing to roll back", dialect=db.dialect.name)
+        elif not yes and ask is None:
+            raise UsageError("rollback needs --yes when it cannot ask (not a terminal)")
+        elif not yes and not ask(describe_targets(targets) + "\n\nRoll them back?"):
+            report = RunReport(command="rollback", plan=the_plan.name, source=the_plan.source, phases=(),
+                               status="cancelled", message="rollback cancelled; nothing was changed",
+                               dialect=db.dialect.name)
+        else:
+            report = run_rollback(the_plan, state, targets, db.conn, db.dialect, journal)
+    return replace(report, database=db.shown)
+
+
+def resolve(path, step: str, url: str | None = None, *, applied: bool, variables: dict[str, str] | None = None,
+            lock_timeout: float = 30.0, journal_table: str | None = None):
+    """Record by hand that ``step`` is applied (``applied=True``) or pending again."""
+    from dataclasses import replace
+
+    from migrator.engine.lock import acquire
+    from migrator.engine.repair import resolve_step
+
+    the_plan = load(path, variables)
+    if not the_plan.has_id(step) or any(p.id == step for p in the_plan.phases):
+        raise UsageError(f"resolve {step}: no such step in plan {the_plan.name}")
+    journal = _journal(journal_table)
+    with _Database(url) as db, acquire(db.conn, db.dialect, lock_timeout, purpose="resolve"):
+        journal.ensure_table(db.conn)
+        state = journal.read_state(db.conn, the_plan.name, known_to_exist=True)
+        db.conn.commit()
+        report = resolve_step(the_plan, state, step, db.conn, db.dialect, journal, applied=applied)
+    return replace(report, database=db.shown)

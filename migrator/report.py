@@ -49,6 +49,7 @@ OUTCOMES = (
     "waiting",  # manual step not confirmed yet
     "not_reached",  # the run stopped before this step
     "filtered",  # left out by --step/--skip/--tag/--phase
+    "rolled_back",  # ``rollback`` ran its rollback
 )
 
 

@@ -49,6 +49,18 @@ class Dialect:
         """The statement commits the open transaction by itself (MySQL DDL)."""
         return False
 
+    def run_outside_transaction(self, conn, statement: str) -> int:
+        """Execute one statement in autocommit mode (``transaction: false`` steps, for
+        ``CREATE INDEX CONCURRENTLY`` or ``VACUUM``); returns the driver's rowcount.
+        ``conn`` must have no transaction open."""
+        conn.execution_options(isolation_level="AUTOCOMMIT")
+        try:
+            rowcount = conn.exec_driver_sql(statement, execution_options={"no_parameters": True}).rowcount
+            conn.commit()  # ends SQLAlchemy's logical transaction; the database committed already
+        finally:
+            conn.execution_options(isolation_level=conn.default_isolation_level)
+        return rowcount
+
     # --- Catalog reads, cached per run by migrator.checks.catalog ----------------
     # Each read takes the schema and the exact table names to load and returns
     # plain rows, so that one query serves many tables (a bounded query count).

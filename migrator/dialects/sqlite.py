@@ -10,3 +10,15 @@ class SqliteDialect(Dialect):
     # The migration lock is an OS file lock next to the database file (see
     # migrator.engine.lock for why not the database's own write lock).
     lock_kind = "file"
+
+    def run_outside_transaction(self, conn, statement: str) -> int:
+        # migrator.db emits BEGIN itself on SQLite (for transactional DDL), also under
+        # SQLAlchemy's AUTOCOMMIT; the driver connection, whose isolation_level is
+        # None, runs the statement on its own instead.
+        cursor = conn.connection.driver_connection.cursor()
+        try:
+            cursor.execute(statement)
+            return cursor.rowcount
+        finally:
+            cursor.close()
+

@@ -19,7 +19,8 @@ from datetime import datetime
 from typing import Callable, Mapping
 
 from migrator.errors import UsageError
-from migrator.plan.model import Plan, Step
+from migrator.plan.model import CheckSpec, Plan, Step
+from migrator.report import CheckResult
 
 #: Journal statuses that count as "applied" (spec section 4).
 APPLIED_STATUSES = frozenset({"applied", "marked_applied"})
@@ -354,3 +355,30 @@ def _stop(plan: Plan, decisions: list[Decision]) -> tuple[str | None, str | None
         ]
         return "needs_resolve", "\n".join(lines)
     return None, None
+
+
+#: How strongly a failed precondition's ``on_fail`` acts; the strongest failure wins.
+_ON_FAIL_ORDER = ("halt", "skip", "mark_applied", "warn")
+
+
+def precondition_outcome(
+    specs: tuple[CheckSpec, ...], results: tuple[CheckResult, ...]
+) -> tuple[str | None, str, list[str]]:
+    """What failed preconditions mean for their step (or phase), after Liquibase.
+
+    Returns ``(action, reason, warnings)``: ``action`` is ``halt``, ``skip`` or
+    ``mark_applied`` for the strongest failing ``on_fail`` (None when nothing
+    stops the step), ``reason`` names the failing checks, ``warnings`` lists the
+    ``warn`` ones. Shared by the dry run and ``apply``.
+    """
+    failing: dict[str, list[str]] = {}
+    for spec, result in zip(specs, results):
+        if result.held is False:
+            text = result.message or spec.message or result.detail
+            label = f"precondition {spec.label} failed" + (f": {text}" if text else "")
+            failing.setdefault(spec.effective_on_fail, []).append(label)
+    warnings = failing.pop("warn", [])
+    for action in _ON_FAIL_ORDER[:3]:
+        if action in failing:
+            return action, "; ".join(failing[action]), warnings
+    return None, "", warnings

@@ -1,0 +1,98 @@
+"""The batch loop shared by ``batch`` steps and ``ctx.batch`` in ``python`` steps.
+
+A batch statement is repeated with ``:batch_size`` bound until a run affects no
+row. Its own ``WHERE`` makes it resumable (it only touches rows not done yet), so
+after a crash the next ``apply`` simply carries on.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+import sqlalchemy as sa
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """One moment of a batch step, for the CLI's progress bar or log lines.
+
+    ``rows``/``batches`` are totals of the step's current attempt (across
+    resumes); ``total`` is the result of the step's ``total`` query, if any.
+    """
+
+    step: str
+    batches: int
+    rows: int
+    total: int | None
+    elapsed: float  # seconds in this apply
+    rows_this_run: int = 0
+    done: bool = False
+
+    @property
+    def rate(self) -> float | None:
+        """Rows per second in this apply."""
+        return self.rows_this_run / self.elapsed if self.elapsed > 0 else None
+
+    @property
+    def eta(self) -> float | None:
+        """Seconds left, when ``total`` is known and rows are moving."""
+        rate = self.rate
+        if self.total is None or not rate:
+            return None
+        return max(self.total - self.rows, 0) / rate
+
+
+@dataclass(frozen=True, slots=True)
+class BatchOutcome:
+    batches: int  # batches that affected rows, in this loop
+    rows: int
+    stopped: bool  # max_batches reached before a batch affected 0 rows
+
+
+def run_batches(
+    conn: sa.Connection,
+    sql: str,
+    *,
+    size: int,
+    params: dict | None = None,
+    commit_each: bool = True,
+    pause_s: float = 0.0,
+    max_batches: int | None = None,
+    after_batch: Callable[[int], None] | None = None,
+    on_committed: Callable[[], None] | None = None,
+) -> BatchOutcome:
+    """Run ``sql`` with ``:batch_size`` = ``size`` until it affects 0 rows.
+
+    With ``commit_each`` every batch is its own transaction, and ``after_batch``
+    (called with the batch's row count) runs inside it, so that the journal's
+    progress and the batch commit together; otherwise the caller's transaction
+    holds everything. ``on_committed`` is called after each batch (for progress).
+    """
+    statement = sa.text(sql)
+    values = {**(params or {}), "batch_size": size}
+    batches = rows = 0
+    while True:
+        if commit_each:
+            with conn.begin():
+                n = _execute(conn, statement, values)
+                if after_batch is not None:
+                    after_batch(n)
+        else:
+            n = _execute(conn, statement, values)
+            if after_batch is not None:
+                after_batch(n)
+        if n <= 0:
+            return BatchOutcome(batches, rows, stopped=False)
+        if on_committed is not None:
+            on_committed()
+        batches += 1
+        rows += n
+        if max_batches is not None and batches >= max_batches:
+            return BatchOutcome(batches, rows, stopped=True)
+        if pause_s > 0:
+            time.sleep(pause_s)
+
+
+def _execute(conn: sa.Connection, statement, values: dict) -> int:
+    return max(conn.execute(statement, values).rowcount, 0)

@@ -1,0 +1,149 @@
+"""``plan`` (the dry run) and ``status``: reports built without changing anything.
+
+The dry run asks the same planner as ``apply``; the only thing it adds is a
+read-only evaluation of the preconditions of the steps that would run, inside
+a transaction that is rolled back, whose failures turn verdicts into ``skip``
+or ``mark_applied`` exactly as ``apply`` would. Those checks see the database as
+it is now: when an earlier step of the same run would change it, the reason says
+so.
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+
+import sqlalchemy as sa
+
+from migrator.engine.planner import (
+    ExecutionPlan,
+    JournalState,
+    Selection,
+    decide,
+    precondition_outcome,
+)
+from migrator.engine.runner import Checks, base_result, step_statements
+from migrator.plan.model import Plan
+from migrator.report import CheckResult, PhaseResult, RunReport, StepResult
+
+_SHOWS_SQL = frozenset({"run", "rerun", "resume", "manual"})
+_CHANGES_DB = frozenset({"run", "rerun", "resume"})
+
+
+def dry_run(
+    plan: Plan,
+    state: JournalState,
+    dialect: str,
+    selection: Selection = Selection(),
+    *,
+    confirmed: frozenset[str] = frozenset(),
+    conn: sa.Connection | None = None,
+) -> RunReport:
+    """What ``apply`` would do now. ``conn`` None is the offline dry run: no
+    preconditions are evaluated and the journal is taken as empty."""
+    xp = decide(plan, state, dialect, selection, confirmed=confirmed)
+    step_checks: dict[str, tuple[CheckResult, ...]] = {}
+    phase_checks: dict[str, tuple[CheckResult, ...]] = {}
+    if conn is not None and not xp.stop:
+        outcomes = _evaluate_preconditions(xp, conn, state, step_checks, phase_checks)
+        if outcomes:
+            xp = decide(plan, state, dialect, selection, confirmed=confirmed, precondition_outcomes=outcomes)
+    phases = []
+    for phase in plan.phases:
+        steps = []
+        for d in xp.for_phase(phase.id):
+            if not d.selected:
+                continue
+            statements = step_statements(d.step, dialect) if d.verdict in _SHOWS_SQL else ()
+            if d.verdict == "resume" and d.resume_at:
+                statements = statements[d.resume_at:]
+            result = base_result(d, statements=statements, preconditions=step_checks.get(d.step.id, ()))
+            if d.verdict in _SHOWS_SQL:
+                result = replace(result, findings=_findings(d.step, dialect, statements))
+            steps.append(result)
+        if steps:
+            phases.append(PhaseResult(
+                phase=phase.id, title=phase.title, steps=tuple(steps), preconditions=phase_checks.get(phase.id, ()),
+                waits_for_person=any(s.verdict == "manual" for s in steps),
+            ))
+    return RunReport(
+        command="plan", plan=plan.name, source=plan.source, phases=tuple(phases),
+        status=xp.stop or "ok", message=xp.stop_message, dialect=dialect, offline=conn is None,
+        next_steps=_next(plan, xp),
+    )
+
+
+def _findings(step, dialect: str, statements) -> tuple:
+    from migrator.lint import lint_step
+
+    return lint_step(step, dialect, list(statements))
+
+
+def _evaluate_preconditions(xp: ExecutionPlan, conn, state: JournalState, step_checks, phase_checks) -> dict:
+    """Evaluate, read-only, the preconditions of what would run; the outcomes for ``decide``."""
+    outcomes: dict[str, tuple[str, str]] = {}
+    checks = None
+    earlier_changes = False  # an earlier step of this run would change the database
+    with conn.begin() as tx:
+        try:
+            for phase in xp.plan.phases:
+                running = [d for d in xp.for_phase(phase.id) if d.selected and d.verdict in _CHANGES_DB]
+                if not running:
+                    continue
+                if checks is None:
+                    checks = Checks(conn, xp.dialect, state.is_applied)
+                if phase.preconditions:
+                    results = checks.evaluate(phase.preconditions)
+                    phase_checks[phase.id] = results
+                    action, reason, _ = precondition_outcome(phase.preconditions, results)
+                    if action in ("skip", "mark_applied"):
+                        for d in running:
+                            outcomes[d.step.id] = (action, _caveat(f"phase {phase.id}: {reason}", earlier_changes))
+                        continue
+                for d in running:
+                    if d.step.preconditions:
+                        results = checks.evaluate(d.step.preconditions)
+                        step_checks[d.step.id] = results
+                        action, reason, _ = precondition_outcome(d.step.preconditions, results)
+                        if action in ("skip", "mark_applied"):
+                            outcomes[d.step.id] = (action, _caveat(reason, earlier_changes))
+                            continue
+                    earlier_changes = earlier_changes or d.step.action_kind not in ("check", "manual")
+        finally:
+            tx.rollback()  # read-only: nothing a check did may stay
+    return outcomes
+
+
+def _caveat(reason: str, earlier_changes: bool) -> str:
+    if earlier_changes:
+        return f"{reason} (checked against the database as it is now; earlier steps of this run may change that)"
+    return reason
+
+
+def _next(plan: Plan, xp: ExecutionPlan) -> tuple[str, ...]:
+    out = []
+    if xp.stop == "drift":
+        out.append("restore the changed steps, or mark them rerun: on_change if they are idempotent")
+    for d in xp.decisions:
+        if d.selected and d.verdict == "manual":
+            out.append(f"manual step {d.step.id} waits for a person: confirm with migrator apply {plan.source} --confirm {d.step.id}")
+    return tuple(out)
+
+
+def status_report(plan: Plan, state: JournalState, dialect: str) -> RunReport:
+    """Each step's state from the journal (``status``), drift marked by the verdict."""
+    xp = decide(plan, state, dialect)
+    phases = []
+    for phase in plan.phases:
+        steps: list[StepResult] = []
+        for d in xp.for_phase(phase.id):
+            result = base_result(d)
+            if d.entry is None:
+                result = replace(result, state="pending")
+            steps.append(result)
+        phases.append(PhaseResult(phase=phase.id, title=phase.title, steps=tuple(steps)))
+    drift = [d.step.id for d in xp.decisions if d.verdict == "drift"]
+    return RunReport(
+        command="status", plan=plan.name, source=plan.source, phases=tuple(phases),
+        status="drift" if drift else "ok",
+        message=f"drift: {', '.join(drift)} changed since applied" if drift else None,
+        dialect=dialect,
+    )

@@ -1,0 +1,139 @@
+"""``rollback`` and ``resolve``: undoing applied steps, and recording decisions by hand.
+
+``rollback`` runs the ``rollback`` SQL of applied steps newest first (by the
+journal's order of application), each in a transaction together with its
+``rolled_back`` journal row. It refuses, before running anything, when a step
+in the range has no ``rollback``. ``--to STEP`` keeps STEP applied (like
+``sqitch revert --to``).
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+
+import sqlalchemy as sa
+
+from migrator.dialects import Dialect
+from migrator.engine.journal import Journal, Row, current_user, now
+from migrator.engine.planner import JournalState, decide
+from migrator.engine.runner import _db_error, _execute, base_result
+from migrator.errors import UsageError
+from migrator.plan.model import Plan, Step
+from migrator.report import PhaseResult, RunReport, StepResult
+from migrator.sql.split import statements_of
+
+
+def rollback_targets(plan: Plan, state: JournalState, *, to: str | None = None, last: int | None = None) -> list[Step]:
+    """The applied steps to roll back, newest first; UsageError (exit 2) when the
+    request is invalid or a step in the range has no ``rollback``."""
+    if (to is None) == (last is None):
+        raise UsageError("rollback needs exactly one of --to STEP or --last N")
+    applied = sorted(
+        (s for s in plan.steps if state.is_applied(s.id)), key=lambda s: state.get(s.id).id, reverse=True
+    )
+    if to is not None:
+        try:
+            plan.step(to)
+        except KeyError:
+            raise UsageError(f"rollback --to {to}: no such step in plan {plan.name}") from None
+        if not state.is_applied(to):
+            raise UsageError(f"rollback --to {to}: step {to} is not applied, so there is nothing to roll back to")
+        mark = state.get(to).id
+        targets = [s for s in applied if state.get(s.id).id > mark]
+    else:
+        if last < 1:
+            raise UsageError(f"rollback --last {last}: expected a positive number")
+        targets = applied[:last]
+    for step in targets:
+        if step.rollback is None and step.action_kind != "check":
+            raise UsageError(
+                f"cannot roll back: step {step.id} has no rollback; nothing was rolled back "
+                "(add a rollback to it, or roll back to a later step)"
+            )
+    return targets
+
+
+def describe_targets(targets: list[Step]) -> str:
+    lines = [f"Roll back {len(targets)} step(s), newest first:"]
+    lines += [f"  {i}. {s.id}" + (f" — {s.title}" if s.title else "") for i, s in enumerate(targets, 1)]
+    return "\n".join(lines)
+
+
+def run_rollback(plan: Plan, state: JournalState, targets: list[Step], conn: sa.Connection, dialect: Dialect,
+                 journal: Journal, *, run_by: str | None = None) -> RunReport:
+    """Roll back ``targets`` in order; stops at the first failure (that step stays applied)."""
+    xp = decide(plan, state, dialect.name)
+    done: dict[str, StepResult] = {}
+    status, message = "ok", None
+    for step in targets:
+        d = xp.decision(step.id)
+        statements = tuple(statements_of(step.rollback, dialect.name)) if step.rollback else ()
+        result = base_result(d, statements=statements)
+        if status != "ok":
+            done[step.id] = replace(result, outcome="not_reached")
+            continue
+        started = now()
+        position = 0
+        try:
+            with conn.begin():
+                for position, stmt in enumerate(statements):
+                    _execute(conn, stmt)
+                journal.insert(conn, Row(
+                    plan=plan.name, phase=step.phase, step=step.id, checksum=step.checksum, status="rolled_back",
+                    started_at=started, finished_at=now(), statements_done=len(statements), run_by=run_by,
+                    message=f"rolled back by {run_by or current_user()}",
+                ))
+        except sa.exc.StatementError as e:
+            n = len(statements)
+            committed = ""
+            if not dialect.transactional_ddl and any(dialect.commits_implicitly(s) for s in statements[:position]):
+                committed = f"; statements 1–{position} of its rollback are committed (MySQL commits DDL at once)"
+            error = f"{_db_error(e)} (rollback statement {position + 1} of {n}){committed}; the step stays applied"
+            status, message = "failed", f"rollback of step {step.id} failed: {error}"
+            done[step.id] = replace(result, outcome="failed", error=error)
+            continue
+        done[step.id] = replace(result, outcome="rolled_back", state="rolled_back")
+    phases = []
+    for phase in plan.phases:
+        steps = tuple(done[s.id] for s in phase.steps if s.id in done)
+        if steps:
+            phases.append(PhaseResult(phase=phase.id, title=phase.title, steps=steps))
+    return RunReport(
+        command="rollback", plan=plan.name, source=plan.source, phases=tuple(phases), status=status, message=message,
+        dialect=dialect.name, extra={"rollback_order": [s.id for s in targets]},
+    )
+
+
+def resolve_step(plan: Plan, state: JournalState, step_id: str, conn: sa.Connection, dialect: Dialect,
+                 journal: Journal, *, applied: bool, run_by: str | None = None) -> RunReport:
+    """Record by hand that a step is applied (``marked_applied``) or pending again.
+
+    Pending is journaled as ``skipped`` with all counters at 0: the next
+    ``apply`` runs the step again from its first statement.
+    """
+    try:
+        step = plan.step(step_id)
+    except KeyError:
+        raise UsageError(f"resolve {step_id}: no such step in plan {plan.name}") from None
+    who = run_by or current_user()
+    before = state.get(step_id)
+    was = f" (was {before.status})" if before else ""
+    if applied:
+        status, message = "marked_applied", f"resolve --applied by {who}{was}"
+    else:
+        status, message = "skipped", f"resolve --pending by {who}{was}: runs again from the start"
+    started = now()
+    with conn.begin():
+        journal.insert(conn, Row(
+            plan=plan.name, phase=step.phase, step=step.id, checksum=step.checksum, status=status,
+            started_at=started, finished_at=started, rows_affected=0, statements_done=0, batches_done=0,
+            run_by=who, message=message,
+        ))
+    state = journal.read_state(conn, plan.name, known_to_exist=True)
+    conn.rollback()
+    d = decide(plan, state, dialect.name).decision(step.id)
+    result = base_result(d)
+    return RunReport(
+        command="resolve", plan=plan.name, source=plan.source,
+        phases=(PhaseResult(phase=step.phase, title=plan.phase(step.phase).title, steps=(result,)),),
+        message=f"step {step.id} recorded as {'applied' if applied else 'pending'}", dialect=dialect.name,
+    )

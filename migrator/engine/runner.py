@@ -1,0 +1,668 @@
+"""The runner: executes an :class:`~migrator.engine.planner.ExecutionPlan` in a thin loop.
+
+Per phase: its preconditions, then each step, then its verify checks. Per step:
+its preconditions (with ``on_fail``), the action, its ``verify`` checks and its
+journal row. How a step is made safe depends on what it runs:
+
+- ``transaction: true`` (the default): action + verify + the journal row in one
+  transaction; a failed verify or statement rolls all of it back, and the
+  failure is journaled in a transaction of its own.
+- ``transaction: false``, and on MySQL a step with DDL (which commits at once):
+  the journal row is written ``running`` first and ``statements_done`` is
+  brought up to date after every statement, so that the next ``apply`` knows
+  where the step stopped (spec section 4).
+- ``batch``: each batch is its own transaction, together with the journal's
+  progress (``batches_done``, ``rows_affected``), so a crash loses at most the
+  batch in flight and never counts a batch twice.
+
+The runner never prints: progress goes to the ``progress`` callback and
+questions to ``ask`` (both from the CLI).
+"""
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, replace
+from typing import Callable
+
+import sqlalchemy as sa
+
+from migrator.dialects import Dialect
+from migrator.engine.batches import Progress, run_batches
+from migrator.engine.journal import Journal, Row, current_user, now
+from migrator.engine.planner import (
+    EXECUTING_VERDICTS,
+    Decision,
+    ExecutionPlan,
+    JournalState,
+    precondition_outcome,
+    unmet_requirement,
+)
+from migrator.engine.pysteps import PythonStepError, StepContext, load_function
+from migrator.errors import StepFailed
+from migrator.plan.model import Phase, Step
+from migrator.report import CheckResult, PhaseResult, RunReport, StepResult
+from migrator.sql.split import statements_of
+
+#: Outcomes after which a step counts as applied for ``requires`` in this run.
+_SATISFYING = frozenset({"applied", "already_applied", "marked_applied", "not_applicable"})
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """What the caller provides: a way to ask a person (None: not a terminal), a
+    progress callback for batches, and who confirms manual steps."""
+
+    ask: Callable[[str], bool] | None = None
+    progress: Callable[[Progress], None] | None = None
+    run_by: str | None = None
+    log: logging.Logger = logging.getLogger("migrator")
+
+
+class _StepFailure(Exception):
+    """Internal: a step failed; carries what the journal and the report need."""
+
+    def __init__(self, message: str, *, statements_done: int | None = None, rows: int | None = None,
+                 batches: int | None = None, verify: tuple[CheckResult, ...] = (), journaled: bool = False):
+        super().__init__(message)
+        self.message = message
+        self.statements_done = statements_done
+        self.rows = rows
+        self.batches = batches
+        self.verify = verify
+        self.journaled = journaled
+
+
+class _VerifyFailed(Exception):
+    def __init__(self, results: tuple[CheckResult, ...]):
+        self.results = results
+
+
+def step_statements(step: Step, dialect: str) -> tuple[str, ...]:
+    return tuple(statements_of(step.action, dialect))
+
+
+def base_result(d: Decision, *, statements: tuple[str, ...] = (), **changes) -> StepResult:
+    """The report record of a decision, before anything ran."""
+    s, e = d.step, d.entry
+    result = StepResult(
+        step=s.id,
+        phase=s.phase,
+        action=s.action_kind,
+        verdict=d.verdict,
+        reason=d.reason,
+        title=s.title,
+        checksum=s.checksum,
+        recorded_checksum=e.checksum if e else None,
+        statements=statements,
+        blocked_by=d.blocked_by,
+        instructions=getattr(s.action, "instructions", None),
+        optional=s.optional,
+        idempotent=s.idempotent,
+        transaction=s.transaction,
+        state=e.status if e else None,
+        started_at=_iso(e.started_at) if e else None,
+        finished_at=_iso(e.finished_at) if e else None,
+        duration_ms=e.duration_ms if e else None,
+        rows_affected=e.rows_affected if e else None,
+        statements_done=e.statements_done if e else None,
+        batches_done=e.batches_done if e else None,
+        run_by=e.run_by if e else None,
+        journal_message=e.message if e else None,
+    )
+    return replace(result, **changes) if changes else result
+
+
+def _iso(value) -> str | None:
+    if value is None:
+        return None
+    return value.isoformat(sep=" ", timespec="seconds") if hasattr(value, "isoformat") else str(value)
+
+
+class Checks:
+    """The runner's view of :mod:`migrator.checks`: one context per run."""
+
+    def __init__(self, conn: sa.Connection, dialect: str, is_applied: Callable[[str], bool]):
+        from migrator import checks
+
+        self._checks = checks
+        self.ctx = checks.CheckContext.create(conn, dialect=dialect, is_applied=is_applied)
+
+    def evaluate(self, specs) -> tuple[CheckResult, ...]:
+        return tuple(self._checks.evaluate_all(specs, self.ctx)) if specs else ()
+
+    def capture(self, specs) -> None:
+        if any(c.kind == "unchanged" for spec in specs for c in spec.walk()):
+            self._checks.capture_before(specs, self.ctx)
+
+    def invalidate(self) -> None:
+        self.ctx.catalog.invalidate()
+
+
+def _failed_checks(results: tuple[CheckResult, ...]) -> list[CheckResult]:
+    return [r for r in results if r.held is False]
+
+
+def describe_failures(results: tuple[CheckResult, ...], what: str = "verify") -> str:
+    parts = []
+    for r in _failed_checks(results):
+        text = r.message or r.detail
+        parts.append(f"{r.label}: {text}" if text else r.label)
+    return f"{what} failed: " + "; ".join(parts)
+
+
+class Runner:
+    """One ``apply``: call :meth:`run` once, with the lock held on ``conn``."""
+
+    def __init__(self, xplan: ExecutionPlan, conn: sa.Connection, dialect: Dialect, journal: Journal,
+                 state: JournalState, options: RunOptions = RunOptions()):
+        self.xplan = xplan
+        self.plan = xplan.plan
+        self.conn = conn
+        self.dialect = dialect
+        self.journal = journal
+        self.state = state
+        self.options = options
+        self.outcomes: dict[str, str] = {}  # step id -> outcome in this run
+        self._checks: Checks | None = None
+
+    @property
+    def checks(self) -> Checks:
+        if self._checks is None:  # created lazily: a no-op re-apply never needs it
+            self._checks = Checks(self.conn, self.dialect.name, self._satisfied)
+        return self._checks
+
+    def _satisfied(self, step_id: str) -> bool:
+        outcome = self.outcomes.get(step_id)
+        if outcome is not None:
+            return outcome in _SATISFYING
+        return self.state.is_applied(step_id)
+
+    # --- the run -----------------------------------------------------------------
+
+    def run(self) -> RunReport:
+        xp = self.xplan
+        results: dict[str, StepResult] = {}
+        for d in xp.decisions:
+            results[d.step.id] = base_result(d, outcome=_initial_outcome(d))
+        if xp.stop:
+            return self._report(results, {}, status=xp.stop, message=xp.stop_message)
+
+        phase_checks: dict[str, tuple[tuple[CheckResult, ...], tuple[CheckResult, ...]]] = {}
+        status, message = "ok", None
+        for phase in self.plan.phases:
+            decisions = [d for d in xp.for_phase(phase.id) if d.selected and _acts(d)]
+            if not decisions:
+                continue
+            pre = self._phase_preconditions(phase, decisions, results)
+            phase_checks[phase.id] = (pre[0], ())
+            if pre[1] is not None:
+                status, message = "failed", pre[1]
+                break
+            if pre[2] is None:
+                for d in decisions:
+                    result = self._step(d)
+                    results[d.step.id] = result
+                    if result.outcome == "failed":
+                        status, message = "failed", f"step {d.step.id} failed: {result.error}"
+                        break
+                    if result.outcome == "waiting":
+                        status, message = "waiting", _waiting_message(self.plan.source, d.step)
+                        break
+                if status != "ok":
+                    break
+            ran = any(results[d.step.id].outcome in ("applied", "marked_applied") for d in decisions)
+            if phase.verify and ran:
+                verify = self._evaluate_in_transaction(phase.verify)
+                phase_checks[phase.id] = (pre[0], verify)
+                if _failed_checks(verify):
+                    status, message = "failed", f"phase {phase.id}: {describe_failures(verify)}"
+                    break
+        return self._report(results, phase_checks, status=status, message=message)
+
+    def _report(self, results, phase_checks, *, status: str, message: str | None) -> RunReport:
+        phases = []
+        for phase in self.plan.phases:
+            pre, verify = phase_checks.get(phase.id, ((), ()))
+            steps = tuple(results[s.id] for s in phase.steps)
+            phases.append(PhaseResult(
+                phase=phase.id, title=phase.title, steps=steps, preconditions=pre, verify=verify,
+                waits_for_person=any(r.outcome == "waiting" or r.verdict == "manual" and r.outcome != "applied" for r in steps),
+            ))
+        return RunReport(
+            command="apply", plan=self.plan.name, source=self.plan.source, phases=tuple(phases), status=status,
+            message=message, dialect=self.dialect.name, next_steps=next_steps(self.plan.source, phases, status),
+        )
+
+    # --- phases ------------------------------------------------------------------
+
+    def _phase_preconditions(self, phase: Phase, decisions: list[Decision], results: dict[str, StepResult]):
+        """(results, halt message or None, skip/mark_applied action or None)."""
+        if not phase.preconditions:
+            return (), None, None
+        checks = self._evaluate_in_transaction(phase.preconditions)
+        action, reason, _warnings = precondition_outcome(phase.preconditions, checks)
+        if action == "halt":
+            return checks, f"phase {phase.id}: {reason}", None
+        if action in ("skip", "mark_applied"):
+            status = "skipped" if action == "skip" else "marked_applied"
+            outcome = "skipped" if action == "skip" else "marked_applied"
+            text = f"phase {phase.id}: {reason} (on_fail: {action})"
+            started = now()
+            with self.conn.begin():
+                for d in decisions:
+                    self.journal.insert(self.conn, self._row(d, status, started, finished=now(), message=text))
+            for d in decisions:
+                self.outcomes[d.step.id] = outcome
+                results[d.step.id] = replace(results[d.step.id], outcome=outcome, state=status, journal_message=text)
+            return checks, None, action
+        return checks, None, None
+
+    def _evaluate_in_transaction(self, specs) -> tuple[CheckResult, ...]:
+        with self.conn.begin():
+            return self.checks.evaluate(specs)
+
+    # --- steps -------------------------------------------------------------------
+
+    def _step(self, d: Decision) -> StepResult:
+        step = d.step
+        statements = step_statements(step, self.dialect.name) if step.action_kind in ("sql", "sql_file", "batch") else ()
+        result = base_result(d, statements=statements)
+        blocker = unmet_requirement(step, self._satisfied)
+        if blocker is not None:
+            why = self.outcomes.get(blocker) or ("not applied" if not self.state.is_applied(blocker) else "")
+            text = f"blocked: requires {blocker}, which is {why.replace('_', ' ')}"
+            self._journal_now(d, "skipped", message=text)
+            return self._done(d, result, "blocked", state="skipped", blocked_by=blocker, journal_message=text)
+
+        run_by = None
+        if step.action_kind == "manual":
+            if d.verdict == "manual":
+                if self.options.ask is None or not self.options.ask(_manual_prompt(step)):
+                    return self._done(d, result, "waiting")
+            run_by = self.options.run_by or current_user()
+
+        started = now()
+        t0 = time.monotonic()
+        pre = self._evaluate_in_transaction(step.preconditions) if step.preconditions else ()
+        result = replace(result, preconditions=pre)
+        action, reason, warnings = precondition_outcome(step.preconditions, pre)
+        result = replace(result, warnings=tuple(warnings))
+        if action == "halt":
+            return self._fail(d, result, started, _StepFailure(reason))
+        if action in ("skip", "mark_applied"):
+            status = "skipped" if action == "skip" else "marked_applied"
+            self._journal_now(d, status, started=started, message=reason)
+            return self._done(d, result, status if action == "mark_applied" else "skipped", state=status,
+                              journal_message=reason)
+        try:
+            kind = step.action_kind
+            if kind == "batch":
+                rows, batches, partial, verify = self._batch(d, started, t0)
+                outcome = "partial" if partial else "applied"
+                return self._done(d, result, outcome, state=outcome, rows_affected=rows, batches_done=batches,
+                                  verify=verify, started=started)
+            if kind == "python":
+                rows, verify = self._python(d, started)
+                return self._done(d, result, "applied", state="applied", rows_affected=rows, verify=verify,
+                                  started=started)
+            if kind in ("sql", "sql_file"):
+                rows, done, verify = self._sql(d, statements, started)
+                return self._done(d, result, "applied", state="applied", rows_affected=rows,
+                                  statements_done=done, verify=verify, started=started)
+            # A check step or a confirmed manual step: only its verify checks.
+            message = f"confirmed by {run_by}" if run_by else None
+            verify = self._in_step_transaction(d, started, lambda: 0, message=message, run_by=run_by)[1]
+            return self._done(d, result, "applied", state="applied", verify=verify, started=started, run_by=run_by)
+        except _StepFailure as failure:
+            return self._fail(d, result, started, failure, run_by=run_by)
+        finally:
+            if step.action_kind in ("sql", "sql_file", "python", "batch") and self._checks is not None:
+                self.checks.invalidate()  # the step may have changed the schema
+
+    def _done(self, d: Decision, result: StepResult, outcome: str, *, started=None, **changes) -> StepResult:
+        self.outcomes[d.step.id] = outcome
+        if started is not None:
+            finished = now()
+            changes.update(
+                started_at=_iso(started), finished_at=_iso(finished),
+                duration_ms=int((finished - started).total_seconds() * 1000),
+            )
+            changes.setdefault("run_by", self.options.run_by or current_user())
+        return replace(result, outcome=outcome, **changes)
+
+    def _fail(self, d: Decision, result: StepResult, started, failure: _StepFailure, run_by=None) -> StepResult:
+        if not failure.journaled:
+            self._journal_now(d, "failed", started=started, message=failure.message,
+                              statements_done=failure.statements_done, rows=failure.rows,
+                              batches=failure.batches, run_by=run_by)
+        outcome = "optional_failed" if d.step.optional else "failed"
+        return self._done(
+            d, result, outcome, state="failed", error=failure.message, verify=failure.verify or result.verify,
+            statements_done=failure.statements_done, rows_affected=failure.rows, batches_done=failure.batches,
+            started=started, journal_message=failure.message,
+        )
+
+    # --- journal helpers -----------------------------------------------------------
+
+    def _row(self, d: Decision, status: str, started, *, finished=None, message=None, statements_done=None,
+             rows=None, batches=None, run_by=None) -> Row:
+        step = d.step
+        return Row(
+            plan=self.plan.name, phase=step.phase, step=step.id, checksum=step.checksum, status=status,
+            started_at=started, finished_at=finished, rows_affected=rows, statements_done=statements_done,
+            batches_done=batches, run_by=run_by or self.options.run_by, message=message,
+        )
+
+    def _journal_now(self, d: Decision, status: str, *, started=None, message=None, statements_done=None,
+                     rows=None, batches=None, run_by=None) -> None:
+        """Write one finished row in a transaction of its own."""
+        if self.conn.in_transaction():
+            self.conn.rollback()
+        row = self._row(d, status, started or now(), finished=now(), message=message,
+                        statements_done=statements_done, rows=rows, batches=batches, run_by=run_by)
+        try:
+            with self.conn.begin():
+                self.journal.insert(self.conn, row)
+        except sa.exc.StatementError as e:
+            raise StepFailed(d.step.id, f"{message or status}; the journal could not record it: {_db_error(e)}") from None
+
+    def _start_attempt(self, d: Decision, started, *, statements_done=0, rows=0, batches=None) -> int:
+        with self.conn.begin():
+            return self.journal.insert(self.conn, self._row(
+                d, "running", started, statements_done=statements_done, rows=rows, batches=batches))
+
+    # --- actions -------------------------------------------------------------------
+
+    def _in_step_transaction(self, d: Decision, started, action: Callable[[], int], *, message=None,
+                             run_by=None, statements_done=None) -> tuple[int, tuple[CheckResult, ...]]:
+        """Action, verify and the applied row in one transaction (returns rows, verify results)."""
+        step = d.step
+        try:
+            with self.conn.begin():
+                if step.verify:
+                    self.checks.capture(step.verify)
+                rows = action() or 0
+                verify = self.checks.evaluate(step.verify) if step.verify else ()
+                if _failed_checks(verify):
+                    raise _VerifyFailed(verify)
+                total = d.carry_rows + rows
+                self.journal.insert(self.conn, self._row(
+                    d, "applied", started, finished=now(), message=message, rows=total,
+                    statements_done=statements_done, run_by=run_by))
+        except _VerifyFailed as v:
+            raise _StepFailure(
+                f"{describe_failures(v.results)}; the step's transaction was rolled back", verify=v.results,
+                statements_done=0 if statements_done is not None else None,
+            ) from None
+        return d.carry_rows + rows, verify
+
+    def _sql(self, d: Decision, statements: tuple[str, ...], started):
+        step = d.step
+        per_statement = not step.transaction or (
+            not self.dialect.transactional_ddl and any(self.dialect.commits_implicitly(s) for s in statements)
+        )
+        if per_statement:
+            return self._sql_per_statement(d, statements, started)
+        n = len(statements)
+        position = {"i": 0}
+
+        def execute() -> int:
+            rows = 0
+            for i, stmt in enumerate(statements):
+                position["i"] = i
+                rows += _execute(self.conn, stmt)
+            return rows
+
+        try:
+            rows, verify = self._in_step_transaction(d, started, execute, statements_done=n)
+        except sa.exc.StatementError as e:
+            i = position["i"]
+            raise _StepFailure(
+                f"{_db_error(e)} (statement {i + 1} of {n}; the step's transaction was rolled back, "
+                "nothing of it remains)", statements_done=0,
+            ) from None
+        return rows, n, verify
+
+    def _sql_per_statement(self, d: Decision, statements: tuple[str, ...], started):
+        """Statements that commit one by one: journal ``running`` first, progress after each."""
+        step, n = d.step, len(statements)
+        first = 0 if step.idempotent else min(d.resume_at, n)
+        rows = 0 if step.idempotent else d.carry_rows
+        row_id = self._start_attempt(d, started, statements_done=first, rows=rows)
+        outside = not step.transaction
+        for i in range(first, n):
+            try:
+                if outside:
+                    rows += max(self.dialect.run_outside_transaction(self.conn, statements[i]), 0)
+                    with self.conn.begin():
+                        self._progress_row(d, row_id, started, statements_done=i + 1, rows=rows)
+                else:
+                    with self.conn.begin():
+                        rows += _execute(self.conn, statements[i])
+                        self._progress_row(d, row_id, started, statements_done=i + 1, rows=rows)
+            except sa.exc.StatementError as e:
+                if self.conn.in_transaction():
+                    self.conn.rollback()
+                message = _partial_message(_db_error(e), i, n, self.plan.source, step, self.dialect, outside)
+                with self.conn.begin():
+                    self._progress_row(d, row_id, started, status="failed", finished=now(), statements_done=i,
+                                       rows=rows, message=message)
+                raise _StepFailure(message, statements_done=i, rows=rows, journaled=True) from None
+        with self.conn.begin():
+            verify = self.checks.evaluate(step.verify) if step.verify else ()
+            if not _failed_checks(verify):
+                self._progress_row(d, row_id, started, status="applied", finished=now(), statements_done=n, rows=rows)
+                return rows, n, verify
+        why = "they ran outside a transaction" if outside else "MySQL commits DDL at once"
+        message = (
+            f"{describe_failures(verify)}; the step's statements stay committed ({why}); "
+            "`migrator apply` runs only its verify again (fix the data, or `migrator rollback` first)"
+        )
+        with self.conn.begin():
+            self._progress_row(d, row_id, started, status="failed", finished=now(), statements_done=n, rows=rows,
+                               message=message)
+        raise _StepFailure(message, statements_done=n, rows=rows, verify=verify, journaled=True)
+
+    def _progress_row(self, d: Decision, row_id: int, started, *, status="running", finished=None,
+                      statements_done=None, rows=None, batches=None, message=None) -> None:
+        self.journal.update(self.conn, row_id, self._row(
+            d, status, started, finished=finished, statements_done=statements_done, rows=rows, batches=batches,
+            message=message))
+
+    def _batch(self, d: Decision, started, t0: float):
+        step, action = d.step, d.step.action
+        rows, batches = d.carry_rows, d.carry_batches
+        row_id = self._start_attempt(d, started, rows=rows, batches=batches)
+        total = None
+        if action.total:
+            try:
+                with self.conn.begin():
+                    total = int(self.conn.exec_driver_sql(action.total, execution_options={"no_parameters": True}).scalar() or 0)
+            except sa.exc.StatementError as e:
+                self._finish_failed_batch(d, row_id, started, rows, batches, f"total query failed: {_db_error(e)}")
+        counts = {"rows": rows, "batches": batches, "this_run": 0}
+        progress = self.options.progress
+
+        def after_batch(n: int) -> None:
+            if n > 0:
+                counts["rows"] += n
+                counts["batches"] += 1
+                counts["this_run"] += n
+            self._progress_row(d, row_id, started, rows=counts["rows"], batches=counts["batches"])
+
+        def report(done: bool) -> None:
+            if progress is not None:
+                progress(Progress(step.id, counts["batches"], counts["rows"], total, time.monotonic() - t0,
+                                  rows_this_run=counts["this_run"], done=done))
+
+        report(False)
+        try:
+            outcome = run_batches(
+                self.conn, action.sql, size=action.size, pause_s=action.pause_ms / 1000.0,
+                max_batches=action.max_batches, after_batch=after_batch,
+                on_committed=lambda: report(False),
+            )
+        except sa.exc.StatementError as e:
+            if self.conn.in_transaction():
+                self.conn.rollback()
+            self._finish_failed_batch(d, row_id, started, counts["rows"], counts["batches"], _db_error(e), batch_failed=True)
+        report(True)
+        rows, batches = counts["rows"], counts["batches"]
+        if outcome.stopped:
+            with self.conn.begin():
+                self._progress_row(d, row_id, started, status="partial", finished=now(), rows=rows, batches=batches,
+                                   message=f"stopped by max_batches ({action.max_batches}); the next apply continues it")
+            return rows, batches, True, ()
+        with self.conn.begin():
+            verify = self.checks.evaluate(step.verify) if step.verify else ()
+            if not _failed_checks(verify):
+                self._progress_row(d, row_id, started, status="applied", finished=now(), rows=rows, batches=batches)
+                return rows, batches, False, verify
+        message = f"{describe_failures(verify)}; the batches stay committed"
+        with self.conn.begin():
+            self._progress_row(d, row_id, started, status="failed", finished=now(), rows=rows, batches=batches,
+                               message=message)
+        raise _StepFailure(message, rows=rows, batches=batches, verify=verify, journaled=True)
+
+    def _finish_failed_batch(self, d, row_id, started, rows, batches, error, batch_failed=False):
+        message = error
+        if batch_failed:
+            done = f"batches 1–{batches} are committed" if batches else "no batch was committed"
+            message = f"{error}; failed in batch {batches + 1}; {done}; `migrator apply` continues it"
+        with self.conn.begin():
+            self._progress_row(d, row_id, started, status="failed", finished=now(), rows=rows, batches=batches,
+                               message=message)
+        raise _StepFailure(message, rows=rows, batches=batches, journaled=True)
+
+    def _python(self, d: Decision, started):
+        step, action = d.step, d.step.action
+        try:
+            fn = load_function(action, self.plan.base_dir)
+        except PythonStepError as e:
+            raise _StepFailure(str(e)) from None
+        log = self.options.log.getChild(f"step.{step.id}")
+        ctx = StepContext(self.conn, self.dialect.name, dict(self.plan.vars), log, step=step.id)
+
+        def call() -> int:
+            try:
+                value = fn(ctx)
+            except sa.exc.StatementError as e:
+                raise _StepFailure(f"{action.target}: {_db_error(e)}") from None
+            except Exception as e:  # the step's own code failed: a step failure, reported on one line
+                raise _StepFailure(f"{action.target}: {type(e).__name__}: {e}") from None
+            return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+        if step.transaction:
+            return self._in_step_transaction(d, started, call)
+        # No step transaction: ctx.batch commits each batch with the journal's progress.
+        row_id = self._start_attempt(d, started)
+        counts = {"rows": 0, "batches": 0}
+
+        def on_batch(n: int) -> None:
+            if n > 0:
+                counts["rows"] += n
+                counts["batches"] += 1
+            self._progress_row(d, row_id, started, rows=counts["rows"], batches=counts["batches"])
+
+        ctx._commit_batches, ctx._on_batch = True, on_batch
+        try:
+            rows = call()
+            if self.conn.in_transaction():
+                self.conn.commit()
+        except _StepFailure as failure:
+            if self.conn.in_transaction():
+                self.conn.rollback()
+            with self.conn.begin():
+                self._progress_row(d, row_id, started, status="failed", finished=now(), rows=counts["rows"],
+                                   batches=counts["batches"], message=failure.message)
+            failure.journaled = True
+            raise
+        rows = rows or counts["rows"]
+        with self.conn.begin():
+            verify = self.checks.evaluate(step.verify) if step.verify else ()
+            status = "failed" if _failed_checks(verify) else "applied"
+            message = f"{describe_failures(verify)}; its changes stay committed (transaction: false)" if status == "failed" else None
+            self._progress_row(d, row_id, started, status=status, finished=now(), rows=rows,
+                               batches=counts["batches"] or None, message=message)
+        if status == "failed":
+            raise _StepFailure(message, rows=rows, verify=verify, journaled=True)
+        return rows, verify
+
+
+def _execute(conn: sa.Connection, statement: str) -> int:
+    """Run one statement as written (no bind-parameter parsing); rows it changed."""
+    result = conn.exec_driver_sql(statement, execution_options={"no_parameters": True})
+    rows = 0 if result.returns_rows else max(result.rowcount, 0)
+    result.close()
+    return rows
+
+
+def _db_error(e: BaseException) -> str:
+    from migrator.db import first_line
+
+    orig = getattr(e, "orig", None)
+    return first_line(orig if orig is not None else e)
+
+
+def _partial_message(error: str, i: int, n: int, source: str, step: Step, dialect: Dialect, outside: bool) -> str:
+    """Where a step whose statements commit one by one stopped (spec section 4)."""
+    k = i + 1
+    if i == 0:
+        committed = "no statement of it is committed"
+    elif i == 1:
+        committed = "statement 1 is committed"
+    else:
+        committed = f"statements 1–{i} are committed"
+    if not outside:
+        committed += " (MySQL commits each DDL statement at once, so they cannot be rolled back)"
+    if step.idempotent:
+        how = f"`migrator apply` runs it again from the start (it is idempotent)"
+    else:
+        how = f"`migrator apply` resumes at statement {k}, `migrator resolve {source} {step.id} --pending` restarts it"
+    return f"{error}; failed at statement {k} of {n}; {committed}; {how}"
+
+
+def _initial_outcome(d: Decision) -> str:
+    if not d.selected:
+        return "filtered"
+    return {
+        "applied": "already_applied",
+        "not_applicable": "not_applicable",
+    }.get(d.verdict, "not_reached")
+
+
+def _acts(d: Decision) -> bool:
+    """The runner has something to do for this (selected) step."""
+    return d.verdict in EXECUTING_VERDICTS or d.verdict in ("manual", "blocked")
+
+
+def _manual_prompt(step: Step) -> str:
+    title = f" — {step.title}" if step.title else ""
+    return f"Manual step {step.id}{title}:\n\n{step.action.instructions.rstrip()}\n\nIs it done?"
+
+
+def _waiting_message(source: str, step: Step) -> str:
+    return (
+        f"step {step.id} waits for a person: {step.action.instructions.strip()}\n"
+        f"When it is done, continue with: migrator apply {source} --confirm {step.id}"
+    )
+
+
+def next_steps(source: str, phases, status: str) -> tuple[str, ...]:
+    """What the person should do next, for the summary."""
+    out: list[str] = []
+    for p in phases:
+        for r in p.steps:
+            if r.outcome == "waiting":
+                out.append(f"confirm manual step {r.step} when done: migrator apply {source} --confirm {r.step}")
+            elif r.outcome in ("failed", "optional_failed"):
+                out.append(f"fix step {r.step} ({r.error}) and run migrator apply {source} again")
+            elif r.outcome == "partial":
+                out.append(f"continue batch step {r.step}: migrator apply {source}")
+            elif r.outcome == "skipped":
+                out.append(f"step {r.step} was skipped ({r.journal_message}); it stays pending")
+    pending = [r.step for p in phases for r in p.steps if r.outcome == "not_reached"]
+    if pending and status != "ok":
+        out.append(f"{len(pending)} step(s) not reached: {', '.join(pending)}")
+    return tuple(out)
