@@ -1,0 +1,143 @@
+"""load_plan builds the frozen model: variables substituted, files read, checksums stable."""
+from __future__ import annotations
+
+import dataclasses
+import textwrap
+
+import pytest
+
+from migrator.plan.build import load_plan
+from migrator.plan.model import BatchAction, ManualAction, PythonAction, SqlAction
+
+PLAN = textwrap.dedent(
+    """\
+    migrator: 1
+    name: demo
+    vars:
+      table: users
+      size: 50
+    phases:
+      - id: p
+        title: Phase
+        preconditions:
+          - table_exists: ${table}
+        steps:
+          - id: create
+            title: Create
+            sql: |
+              CREATE TABLE ${table} (id INTEGER); -- the table
+              SELECT '$${literal}'
+            rollback: DROP TABLE ${table}
+            verify:
+              - query: SELECT count(*) FROM ${table}
+                expect: {ge: 0}
+              - row_count: {table: "${table}", expect: 0}
+              - not: {table_exists: other}
+              - any: [{dialect: sqlite}, {dialect: [postgresql, mysql]}]
+          - id: fill
+            batch:
+              sql: UPDATE ${table} SET id = id WHERE id IN (SELECT id FROM ${table} LIMIT :batch_size)
+              size: ${size}
+              pause: 100ms
+              max_batches: 3
+            idempotent: true
+            rerun: on_change
+            requires: [create]
+            when: {dialect: [postgresql, sqlite]}
+            tags: [data]
+            allow: [unbounded-dml]
+          - id: ask
+            manual: Check the dashboard for ${table}
+          - id: code
+            python: scripts/step.py:run
+          - id: from-file
+            sql_file: sql/x.sql
+            transaction: false
+            optional: true
+          - id: check-only
+            verify:
+              - step_applied: create
+    """
+)
+
+
+@pytest.fixture
+def plan_dir(tmp_path):
+    (tmp_path / "scripts").mkdir()
+    (tmp_path / "scripts" / "step.py").write_text("def run(ctx):\n    return 1\n")
+    (tmp_path / "sql").mkdir()
+    (tmp_path / "sql" / "x.sql").write_text("INSERT INTO ${table} VALUES (1);\n")
+    (tmp_path / "plan.yaml").write_text(PLAN)
+    return tmp_path
+
+
+def _checksums(path, **overrides):
+    return {s.id: s.checksum for s in load_plan(str(path), overrides or None).steps}
+
+
+def test_model_has_everything_substituted_and_typed(plan_dir):
+    plan = load_plan(str(plan_dir / "plan.yaml"))
+    assert plan.name == "demo" and plan.vars == {"table": "users", "size": 50}
+    (phase,) = plan.phases
+    assert phase.preconditions[0].arg == "users"
+    create, fill, ask, code, from_file, check_only = phase.steps
+    assert create.action == SqlAction(texts=("CREATE TABLE users (id INTEGER); -- the table\nSELECT '${literal}'\n",))
+    assert create.rollback == SqlAction(texts=("DROP TABLE users",))
+    assert [c.kind for c in create.verify] == ["query", "row_count", "not", "any"]
+    assert create.verify[0].expect == ("ge", 0)
+    assert create.verify[1].expect == ("eq", 0)
+    assert create.verify[2].arg.kind == "table_exists"
+    assert [c.arg for c in create.verify[3].arg] == [("sqlite",), ("postgresql", "mysql")]
+    assert (create.location.line, create.location.col, create.path) == (12, 9, "phases[0].steps[0]")
+    assert fill.action == BatchAction(sql="UPDATE users SET id = id WHERE id IN (SELECT id FROM users LIMIT :batch_size)", size=50, pause_ms=100, max_batches=3)
+    assert (fill.idempotent, fill.rerun, fill.requires, fill.when_dialects, fill.tags, fill.allow) == (
+        True, "on_change", ("create",), ("postgresql", "sqlite"), ("data",), ("unbounded-dml",))
+    assert ask.action == ManualAction("Check the dashboard for users")
+    assert code.action == PythonAction(target="scripts/step.py:run", module=None, file=str(plan_dir / "scripts" / "step.py"), function="run")
+    assert from_file.action == SqlAction(texts=("INSERT INTO users VALUES (1);\n",), file="sql/x.sql", kind="sql_file")
+    assert (from_file.transaction, from_file.optional) == (False, True)
+    assert check_only.action is None and check_only.action_kind == "check"
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        create.id = "x"
+
+
+def test_checksum_ignores_titles_layout_line_endings_and_trailing_spaces(plan_dir):
+    path = plan_dir / "plan.yaml"
+    before = _checksums(path)
+    edited = PLAN.replace("title: Create", "title: Create the users table").replace(
+        "            rollback: DROP TABLE ${table}", "            rollback:   DROP TABLE ${table}   "
+    ).replace("- the table\n", "- the table   \n")
+    path.write_text(edited.replace("\n", "\r\n"))
+    assert _checksums(path) == before
+
+
+def test_checksum_changes_with_executed_text_comments_variables_and_files(plan_dir):
+    path = plan_dir / "plan.yaml"
+    before = _checksums(path)
+    path.write_text(PLAN.replace("-- the table", "-- the users table"))
+    assert _checksums(path)["create"] != before["create"]
+    path.write_text(PLAN)
+    changed = _checksums(path, table="accounts")
+    assert {k for k in before if before[k] != changed[k]} == {"create", "fill", "ask", "from-file"}
+    (plan_dir / "scripts" / "step.py").write_text("def run(ctx):\n    return 2\n")
+    assert _checksums(path)["code"] != before["code"]
+
+
+def test_batch_tuning_does_not_change_the_checksum(plan_dir):
+    path = plan_dir / "plan.yaml"
+    before = _checksums(path)
+    assert _checksums(path, size="10")["fill"] == before["fill"]
+
+
+def test_env_variables_and_defaults(tmp_path):
+    path = tmp_path / "plan.yaml"
+    path.write_text(
+        "migrator: 1\nname: e\nvars:\n  who: ${env:MIGRATOR_T_WHO:-nobody}\n"
+        "phases: [{id: p, steps: [{id: s, sql: \"SELECT '${who}', '${env:MIGRATOR_T_X:-dflt}'\"}]}]\n"
+    )
+    step = load_plan(str(path), environ={}).steps[0]
+    assert step.action.texts == ("SELECT 'nobody', 'dflt'",)
+    step = load_plan(str(path), environ={"MIGRATOR_T_WHO": "ann", "MIGRATOR_T_X": "x"}).steps[0]
+    assert step.action.texts == ("SELECT 'ann', 'x'",)
+    step = load_plan(str(path), {"who": "bob"}, environ={}).steps[0]
+    assert step.action.texts == ("SELECT 'bob', 'dflt'",)
