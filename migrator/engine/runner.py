@@ -383,6 +383,9 @@ class Runner:
                 if step.verify:
                     self.checks.capture(step.verify)
                 rows = action() or 0
+                if step.verify and step.action_kind != "check":
+                    # The action may have run DDL: what earlier checks read is stale.
+                    self.checks.invalidate()
                 verify = self.checks.evaluate(step.verify) if step.verify else ()
                 if _failed_checks(verify):
                     raise _VerifyFailed(verify)
