@@ -143,6 +143,204 @@ def inspect(ctx: click.Context, database: str | None, fmt: str, emit_plan: str |
         click.echo(f"wrote {written}" if written else "nothing to fix: no plan written", err=True)
 
 
+# --- plan / apply / status / rollback / resolve -------------------------------
+
+plan_argument = click.argument("plan_file", metavar="PLAN", type=click.Path(dir_okay=False))
+lock_timeout_option = click.option(
+    "--lock-timeout", type=click.FloatRange(min=0), default=30.0, show_default=True, metavar="SECONDS",
+    help="How long to wait for another run's lock before giving up (exit 3).",
+)
+yes_option = click.option("--yes", "-y", is_flag=True, help="Never ask; a manual step then stops the run (exit 3).")
+
+
+def _plan_args(ctx: click.Context, database, variables, phases=(), steps=(), skips=(), tags=()) -> dict:
+    """The keyword arguments every plan command passes on to the API."""
+    return dict(url=_database(ctx, database), variables=_parse_vars(variables), phases=phases, steps=steps,
+                skips=skips, tags=tags)
+
+
+def _ask():
+    """A yes/no question in a terminal; None when nobody can answer (scripts, CI)."""
+    if not (sys.stdin.isatty() and sys.stderr.isatty()):
+        return None
+    return lambda text: click.confirm(text, default=False, err=True)
+
+
+def _show(report, fmt: str) -> None:
+    from migrator.render import COMMANDS, render
+
+    if report.command in COMMANDS:
+        _echo_lines(render(report, fmt, color=_color() and fmt == "text"))
+    elif fmt == "json":
+        import json
+
+        _echo_lines(json.dumps(report.to_dict(), indent=2))
+    else:  # rollback, resolve: a line per step and the headline
+        for step in report.steps:
+            _echo_lines(f"{step.step}: {(step.outcome or step.state or step.verdict).replace('_', ' ')}"
+                        + (f" ({step.error})" if step.error else ""))
+        _echo_lines(report.message or "", err=not report.ok)
+
+
+class _BatchProgress:
+    """Batch progress: a click progress bar on a terminal, log lines otherwise."""
+
+    def __init__(self) -> None:
+        self.tty = sys.stderr.isatty()
+        self.bar = None
+        self.step = None
+        self.last_line = 0.0
+
+    def __call__(self, p) -> None:
+        import time
+
+        if self.tty and p.total:
+            if self.step != p.step:
+                self.close()
+                self.step = p.step
+                self.bar = click.progressbar(length=p.total, label=f"{p.step}", file=sys.stderr, show_eta=True,
+                                             show_pos=True)
+                self.bar.__enter__()
+            self.bar.update(min(p.rows, p.total) - self.bar.pos)
+            if p.done:
+                self.close()
+            return
+        now = time.monotonic()
+        if p.done or p.batches <= 1 or now - self.last_line >= 1.0:
+            self.last_line = now
+            rate = f", {p.rate:.0f} rows/s" if p.rate else ""
+            total = f" of {p.total}" if p.total is not None else ""
+            eta = f", ETA {p.eta:.0f}s" if p.eta is not None and not p.done else ""
+            state = "done" if p.done else "running"
+            click.echo(f"{p.step}: {state}: {p.batches} batches, {p.rows}{total} rows{rate}{eta}", err=True)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+            self.bar = None
+
+
+def _log_to_stderr(ctx: click.Context) -> None:
+    # python steps log through ctx.log ("migrator.step.<id>"); show it unless -q.
+    import logging
+
+    logger = logging.getLogger("migrator")
+    if not logger.handlers and ctx.find_object(Settings).verbosity >= 0:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.DEBUG if ctx.find_object(Settings).verbosity > 0 else logging.INFO)
+
+
+@cli.command("plan")
+@plan_argument
+@database_option
+@var_option
+@selection_options
+@format_option
+@click.option("--offline", is_flag=True, help="Without a database: every applicable step would run.")
+@click.option("--dialect", type=click.Choice(("sqlite", "postgresql", "mysql")), help="Dialect for --offline (default postgresql).")
+@click.option("--detailed-exitcode", is_flag=True, help="Exit 4 when steps would run, 0 when nothing is pending.")
+@click.pass_context
+def plan_command(ctx, plan_file, database, variables, phases, steps, skips, tags, fmt, offline, dialect, detailed_exitcode):
+    """The dry run: what apply would do now, with the SQL and the risks."""
+    from migrator import api
+
+    report = api.plan(plan_file, **_plan_args(ctx, database, variables, phases, steps, skips, tags), offline=offline, dialect=dialect)
+    _show(report, fmt)
+    ctx.exit(4 if detailed_exitcode and report.ok and report.pending else report.exit_code)
+
+
+@cli.command("apply")
+@plan_argument
+@database_option
+@var_option
+@selection_options
+@format_option
+@lock_timeout_option
+@yes_option
+@click.option("--confirm", "confirm", multiple=True, metavar="STEP", help="This manual step is done (repeatable).")
+@click.option("--report", "report_file", metavar="FILE", type=click.Path(dir_okay=False), help="Write the Markdown summary report.")
+@click.option("--dry-run", is_flag=True, help="Only show what would run (the same as `migrator plan`).")
+@click.pass_context
+def apply_command(ctx, plan_file, database, variables, phases, steps, skips, tags, fmt, lock_timeout, yes, confirm, report_file, dry_run):
+    """Apply a plan: lock, journal, per-step transactions, checks."""
+    from migrator import api
+
+    _log_to_stderr(ctx)
+    progress = _BatchProgress()
+    try:
+        report = api.apply(plan_file, **_plan_args(ctx, database, variables, phases, steps, skips, tags), confirm=confirm,
+                           yes=yes, lock_timeout=lock_timeout, dry_run=dry_run, ask=None if yes else _ask(), progress=progress)
+    finally:
+        progress.close()
+    _show(report, fmt)
+    if report_file:
+        _write_summary(report, report_file)
+    ctx.exit(report.exit_code)
+
+
+def _write_summary(report, path: str) -> None:
+    from migrator.render import render_summary
+
+    try:
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(render_summary(report))
+    except OSError as e:
+        raise UsageError(f"cannot write report {path}: {e.strerror or e}") from None
+
+
+@cli.command("status")
+@plan_argument
+@database_option
+@var_option
+@format_option
+@click.pass_context
+def status_command(ctx, plan_file, database, variables, fmt):
+    """Each step's state from the journal: applied at, by, duration, drift."""
+    from migrator import api
+
+    _show(api.status(plan_file, _database(ctx, database), variables=_parse_vars(variables)), fmt)
+
+
+@cli.command("rollback")
+@plan_argument
+@database_option
+@var_option
+@format_option
+@lock_timeout_option
+@yes_option
+@click.option("--to", "to", metavar="STEP", help="Roll back the steps applied after STEP (STEP stays applied).")
+@click.option("--last", "last", type=click.IntRange(min=1), metavar="N", help="Roll back the N newest applied steps.")
+@click.pass_context
+def rollback_command(ctx, plan_file, database, variables, fmt, lock_timeout, yes, to, last):
+    """Run the rollback of applied steps, newest first."""
+    from migrator import api
+
+    report = api.rollback(plan_file, _database(ctx, database), to=to, last=last, yes=yes, ask=_ask(),
+                          variables=_parse_vars(variables), lock_timeout=lock_timeout)
+    _show(report, fmt)
+    ctx.exit(report.exit_code)
+
+
+@cli.command("resolve")
+@plan_argument
+@click.argument("step")
+@database_option
+@var_option
+@lock_timeout_option
+@click.option("--applied/--pending", "applied", default=None, help="Record the step as applied, or as pending (it runs again from the start).")
+@click.pass_context
+def resolve_command(ctx, plan_file, step, database, variables, lock_timeout, applied):
+    """Record by hand that a step is applied or pending (repair)."""
+    from migrator import api
+
+    if applied is None:
+        raise UsageError("resolve needs --applied or --pending")
+    report = api.resolve(plan_file, step, _database(ctx, database), applied=applied, variables=_parse_vars(variables), lock_timeout=lock_timeout)
+    _echo_lines(report.message or "")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the CLI and map failures to exit codes."""
     verbose = any(a in ("-v", "--verbose", "-vv") for a in (argv if argv is not None else sys.argv[1:]))
