@@ -1,0 +1,214 @@
+"""What the text and Markdown renderers share: words, counts, durations, symbols."""
+from __future__ import annotations
+
+import shlex
+
+from migrator.report import VERDICT_WORDS, VERDICTS, CheckResult, Finding, RunReport, StepResult
+
+#: How ``apply`` outcomes read in reports (``StepResult.outcome``).
+OUTCOME_WORDS = {
+    "applied": "applied",
+    "already_applied": "already applied",
+    "failed": "FAILED",
+    "optional_failed": "failed (optional)",
+    "skipped": "skipped",
+    "marked_applied": "marked applied",
+    "partial": "partial",
+    "blocked": "blocked",
+    "not_applicable": "not applicable",
+    "waiting": "waits for a person",
+    "not_reached": "not reached",
+    "filtered": "not selected",
+    "rolled_back": "rolled back",
+}
+#: Journal states (``StepResult.state``) as ``status`` shows them; "pending"/None: never attempted.
+STATE_WORDS = {
+    "applied": "applied",
+    "failed": "failed",
+    "skipped": "skipped",
+    "marked_applied": "marked applied",
+    "running": "running",
+    "partial": "partial",
+    "rolled_back": "rolled back",
+    "pending": "pending",
+    None: "pending",
+}
+#: Verdicts whose SQL would execute: the dry run shows their statements.
+EXECUTING_VERDICTS = frozenset({"run", "rerun", "resume"})
+#: Outcomes after which a step's effect is in place.
+DONE_OUTCOMES = frozenset({"applied", "already_applied", "marked_applied"})
+
+# Tone of each verdict/outcome/state, for colours (text) and icons (Markdown).
+_TONES = {
+    "good": {"applied", "already_applied", "marked_applied", "mark_applied"},
+    "bad": {"failed", "drift", "running"},
+    "warn": {"optional_failed", "skip", "skipped", "blocked", "partial", "resume", "rerun", "rolled_back"},
+    "wait": {"manual", "waiting"},
+    "quiet": {"not_applicable", "not_reached", "filtered"},
+    "todo": {"run", "pending", None},
+}
+
+
+def tone(word: str | None) -> str:
+    for name, members in _TONES.items():
+        if word in members:
+            return name
+    return "todo"
+
+
+def step_word(step: StepResult) -> str:
+    """The outcome after ``apply``, else the verdict (plan)."""
+    if step.outcome:
+        return OUTCOME_WORDS.get(step.outcome, step.outcome)
+    return VERDICT_WORDS.get(step.verdict, step.verdict)
+
+
+def step_key(step: StepResult) -> str:
+    """The raw outcome or verdict behind :func:`step_word` (for tone)."""
+    return step.outcome or step.verdict
+
+
+def shown_reason(step: StepResult) -> str:
+    """The reason worth showing: after ``apply``, why a step that simply ran did so is noise."""
+    if step.outcome == "applied" and step.verdict in ("run", "rerun", "resume"):
+        return ""
+    return step.reason
+
+
+def plural(n: int, word: str, many: str | None = None) -> str:
+    return f"{n:,} {word if n == 1 else (many or word + 's')}"
+
+
+def count_parts(report: RunReport) -> list[str]:
+    """``["3 would run", "2 already applied"]``: the summary line's counts, in a fixed order."""
+    if report.command == "status":
+        counts: dict[str | None, int] = {}
+        for s in report.steps:
+            counts[s.state] = counts.get(s.state, 0) + 1
+        parts = [f"{counts[k]} {w}" for k, w in STATE_WORDS.items() if k in counts]
+        drift = sum(1 for s in report.steps if has_drift(s))
+        return parts + ([f"{drift} drifted"] if drift else [])
+    if report.command == "verify":
+        checks = all_checks(report)
+        passed = sum(1 for _, c in checks if c.held)
+        failed = sum(1 for _, c in checks if c.held is False)
+        other = len(checks) - passed - failed
+        return [plural(len(checks), "check"), f"{passed} passed", f"{failed} failed"] + (
+            [f"{other} not evaluated"] if other else []
+        )
+    if report.outcome_counts():  # apply, rollback, resolve
+        return [f"{n} {OUTCOME_WORDS.get(k, k)}" for k, n in report.outcome_counts().items()]
+    counts = report.verdict_counts()
+    return [f"{counts[v]} {VERDICT_WORDS[v]}" for v in VERDICTS if v in counts]
+
+
+def findings_part(findings: tuple[Finding, ...] | list[Finding]) -> str:
+    """``"2 risk findings (1 error, 1 warning; 1 accepted)"``, or "" when there are none."""
+    if not findings:
+        return ""
+    errors = sum(1 for f in findings if f.severity == "error")
+    warnings = len(findings) - errors
+    accepted = sum(1 for f in findings if f.accepted)
+    inner = ", ".join(p for p in (plural(errors, "error") if errors else "", plural(warnings, "warning") if warnings else "") if p)
+    if accepted:
+        inner += f"; {accepted} accepted"
+    return f"{plural(len(findings), 'risk finding')} ({inner})"
+
+
+def summary_parts(report: RunReport) -> list[str]:
+    parts = count_parts(report) or ["no steps"]
+    if report.command not in ("status", "verify") and report.findings:
+        parts.append(findings_part(report.findings))
+    return parts
+
+
+def has_drift(step: StepResult) -> bool:
+    return step.verdict == "drift" or bool(
+        step.recorded_checksum and step.checksum and step.recorded_checksum != step.checksum
+    )
+
+
+def all_checks(report: RunReport) -> list[tuple[str, CheckResult]]:
+    """Every verify check of the report as (scope, check): step ids and ``phase <id>``."""
+    out: list[tuple[str, CheckResult]] = []
+    for phase in report.phases:
+        for step in phase.steps:
+            out += [(step.step, c) for c in step.verify]
+        out += [(f"phase {phase.phase}", c) for c in phase.verify]
+    return out
+
+
+def duration(ms: int | None) -> str:
+    """``"340 ms"``, ``"2.5 s"``, ``"3 min 07 s"``, ``"1 h 02 min"``; "" when unknown."""
+    if ms is None:
+        return ""
+    if ms < 1000:
+        return f"{ms} ms"
+    seconds = ms / 1000
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, sec = divmod(int(round(seconds)), 60)
+    if minutes < 60:
+        return f"{minutes} min {sec:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"
+
+
+def step_facts(step: StepResult) -> str:
+    """``"2 statements, 1,200 rows, 3 batches, 340 ms"``: what an executed step did."""
+    parts = []
+    if step.statements_done is not None and step.statements:
+        parts.append(f"{step.statements_done}/{len(step.statements)} statements")
+    if step.rows_affected is not None:
+        parts.append(plural(step.rows_affected, "row"))
+    if step.batches_done is not None:
+        parts.append(plural(step.batches_done, "batch", "batches"))
+    if step.duration_ms is not None:
+        parts.append(duration(step.duration_ms))
+    return ", ".join(parts)
+
+
+def check_status_word(check: CheckResult) -> str:
+    return {"passed": "passed", "failed": "failed", "not_evaluated": "not evaluated"}[check.status]
+
+
+def check_detail(check: CheckResult) -> str:
+    """One line: the detail, the count when it adds something, and the error."""
+    parts = [check.detail] if check.detail else []
+    if check.count is not None and str(check.count) not in check.detail:
+        parts.append(f"count {check.count}")
+    if check.error:
+        parts.append(f"error: {check.error}")
+    if check.held is False and check.on_fail and check.on_fail != "halt":
+        parts.append(f"on_fail: {check.on_fail}")
+    return "; ".join(parts)
+
+
+def one_line(text: str, limit: int = 0) -> str:
+    """Whitespace collapsed to single spaces; cut to ``limit`` characters with an ellipsis."""
+    text = " ".join(text.split())
+    if limit and len(text) > limit:
+        return text[: limit - 1] + "…"
+    return text
+
+
+def sql_block(statements: tuple[str, ...] | list[str]) -> str:
+    """Statements as a script: each ended by ``;``, separated by a blank line."""
+    return "\n\n".join(s.rstrip() + ";" for s in statements)
+
+
+def cell(value) -> str:
+    """A value from a sample row as text (None as NULL)."""
+    if value is None:
+        return "NULL"
+    return str(value)
+
+
+def apply_command(report: RunReport, *args: str) -> str:
+    """``migrator apply PLAN ...`` with the plan path quoted for a shell where needed."""
+    return " ".join(["migrator", "apply", shlex.quote(report.source), *args])
+
+
+def confirm_command(report: RunReport, step: StepResult) -> str:
+    return apply_command(report, "--confirm", step.step)
+
