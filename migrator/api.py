@@ -107,6 +107,46 @@ def init(directory: str = ".", *, name: str = "plan.yaml", force: bool = False) 
     return target
 
 
+# --- lint ----------------------------------------------------------------------
+
+
+def lint(paths, *, dialect: str = "postgresql", variables: dict[str, str] | None = None):
+    """Risk findings of plan files, offline: no database (spec section 7).
+
+    Args:
+        paths: plan files.
+        dialect: the dialect the SQL is parsed and judged for (``--dialect``);
+            a step whose ``when`` excludes it is judged for its own dialect.
+        variables: ``--var`` overrides, applied to every file.
+
+    Returns:
+        A tuple of :class:`~migrator.report.Finding`, file by file in plan
+        order. A finding is *blocking* (``lint`` exits 1) when its severity is
+        ``error`` and the step does not ``allow`` it.
+
+    Raises:
+        PlanInvalid: one or more files are invalid; it carries every issue of
+            every file (exit 2).
+        UsageError: unknown dialect (exit 2).
+    """
+    from migrator.dialects import get_dialect
+    from migrator.lint import lint_plan
+
+    try:
+        name = get_dialect(dialect).name
+    except ValueError as e:
+        raise UsageError(f"--dialect {dialect}: {e}") from None
+    plans, issues = [], []
+    for path in paths:
+        try:
+            plans.append(load(path, variables))
+        except PlanInvalid as e:
+            issues += e.issues
+    if issues:
+        raise PlanInvalid(issues)
+    return tuple(f for p in plans for f in lint_plan(p, name))
+
+
 # --- inspect -------------------------------------------------------------------
 
 

@@ -102,6 +102,22 @@ def validate(ctx: click.Context, plans: tuple[str, ...], variables: tuple[str, .
     ctx.exit(0 if results.ok else 2)
 
 
+@cli.command("lint")
+@click.argument("plans", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--dialect", default="postgresql", show_default=True, type=click.Choice(("sqlite", "postgresql", "mysql")), help="Dialect the SQL is judged for.")
+@format_option
+@var_option
+@click.pass_context
+def lint_command(ctx: click.Context, plans: tuple[str, ...], dialect: str, fmt: str, variables: tuple[str, ...]) -> None:
+    """Risk findings for the plans' SQL, offline; exit 1 on an error not accepted by `allow`."""
+    from migrator import api
+    from migrator.render import render_findings
+
+    findings = api.lint(plans, dialect=dialect, variables=_parse_vars(variables))
+    _echo_lines(render_findings(findings, fmt, color=_color() and fmt == "text"))
+    ctx.exit(1 if any(f.blocking for f in findings) else 0)
+
+
 @cli.command()
 def schema() -> None:
     """Print the plan format's JSON schema."""
