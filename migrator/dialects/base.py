@@ -56,8 +56,10 @@ class Dialect:
         conn.execution_options(isolation_level="AUTOCOMMIT")
         try:
             rowcount = conn.exec_driver_sql(statement, execution_options={"no_parameters": True}).rowcount
-            conn.commit()  # ends SQLAlchemy's logical transaction; the database committed already
         finally:
+            # Ends SQLAlchemy's logical transaction (the database committed already),
+            # which must be over before the isolation level can be restored.
+            conn.rollback()
             conn.execution_options(isolation_level=conn.default_isolation_level)
         return rowcount
 

@@ -15,10 +15,16 @@ class SqliteDialect(Dialect):
         # migrator.db emits BEGIN itself on SQLite (for transactional DDL), also under
         # SQLAlchemy's AUTOCOMMIT; the driver connection, whose isolation_level is
         # None, runs the statement on its own instead.
+        import sqlite3
+
+        from sqlalchemy.exc import DBAPIError
+
         cursor = conn.connection.driver_connection.cursor()
         try:
             cursor.execute(statement)
             return cursor.rowcount
+        except sqlite3.Error as e:  # as SQLAlchemy would have wrapped it
+            raise DBAPIError.instance(statement, None, e, sqlite3.Error) from None
         finally:
             cursor.close()
 

@@ -57,6 +57,9 @@ class RunOptions:
     progress: Callable[[Progress], None] | None = None
     run_by: str | None = None
     log: logging.Logger = logging.getLogger("migrator")
+    #: Called with each step just before the runner works on it, between transactions
+    #: (``migrator test`` snapshots the schema there); it must leave none open.
+    before_step: Callable[[Step], None] | None = None
 
 
 class _StepFailure(Exception):
@@ -201,6 +204,8 @@ class Runner:
                 break
             if pre[2] is None:
                 for d in decisions:
+                    if self.options.before_step is not None:
+                        self.options.before_step(d.step)
                     result = self._step(d)
                     results[d.step.id] = result
                     if result.outcome == "failed":
@@ -263,6 +268,12 @@ class Runner:
             return self.checks.evaluate(specs)
 
     # --- steps -------------------------------------------------------------------
+
+    def run_step(self, d: Decision) -> StepResult:
+        """One step on its own, outside the phase loop: its preconditions, action, verify
+        checks and journal row, as in :meth:`run` (``migrator test`` runs an idempotent
+        step a second time with a ``rerun`` decision)."""
+        return self._step(d)
 
     def _step(self, d: Decision) -> StepResult:
         step = d.step
@@ -383,10 +394,7 @@ class Runner:
                 if step.verify:
                     self.checks.capture(step.verify)
                 rows = action() or 0
-                if step.verify and step.action_kind != "check":
-                    # The action may have run DDL: what earlier checks read is stale.
-                    self.checks.invalidate()
-                verify = self.checks.evaluate(step.verify) if step.verify else ()
+                verify = self._verify(step)
                 if _failed_checks(verify):
                     raise _VerifyFailed(verify)
                 total = d.carry_rows + rows
@@ -399,6 +407,14 @@ class Runner:
                 statements_done=0 if statements_done is not None else None,
             ) from None
         return d.carry_rows + rows, verify
+
+    def _verify(self, step: Step) -> tuple[CheckResult, ...]:
+        if not step.verify:
+            return ()
+        if step.action_kind not in ("check", "manual"):
+            # The action may have run DDL: what earlier checks read is stale.
+            self.checks.invalidate()
+        return self.checks.evaluate(step.verify)
 
     def _sql(self, d: Decision, statements: tuple[str, ...], started):
         step = d.step
@@ -453,7 +469,7 @@ class Runner:
                                        rows=rows, message=message)
                 raise _StepFailure(message, statements_done=i, rows=rows, journaled=True) from None
         with self.conn.begin():
-            verify = self.checks.evaluate(step.verify) if step.verify else ()
+            verify = self._verify(step)
             if not _failed_checks(verify):
                 self._progress_row(d, row_id, started, status="applied", finished=now(), statements_done=n, rows=rows)
                 return rows, n, verify
@@ -518,7 +534,7 @@ class Runner:
                                    message=f"stopped by max_batches ({action.max_batches}); the next apply continues it")
             return rows, batches, True, ()
         with self.conn.begin():
-            verify = self.checks.evaluate(step.verify) if step.verify else ()
+            verify = self._verify(step)
             if not _failed_checks(verify):
                 self._progress_row(d, row_id, started, status="applied", finished=now(), rows=rows, batches=batches)
                 return rows, batches, False, verify
@@ -583,7 +599,7 @@ class Runner:
             raise
         rows = rows or counts["rows"]
         with self.conn.begin():
-            verify = self.checks.evaluate(step.verify) if step.verify else ()
+            verify = self._verify(step)
             status = "failed" if _failed_checks(verify) else "applied"
             message = f"{describe_failures(verify)}; its changes stay committed (transaction: false)" if status == "failed" else None
             self._progress_row(d, row_id, started, status=status, finished=now(), rows=rows,
