@@ -216,6 +216,8 @@ class Catalog:
 
     def _settings_for(self, conn) -> tuple[str, bool]:
         if self._settings is None:
+            self._settings = self.dialect.static_catalog_settings
+        if self._settings is None:
             with guarded(conn, self.dialect):
                 self._settings = self.dialect.catalog_settings(conn)
         return self._settings

@@ -67,9 +67,14 @@ class Dialect:
     # Each read takes the schema and the exact table names to load and returns
     # plain rows, so that one query serves many tables (a bounded query count).
 
+    #: :meth:`catalog_settings` when they are fixed, so that reading them costs no query.
+    static_catalog_settings: ClassVar[tuple[str, bool] | None] = None
+
     def catalog_settings(self, conn) -> tuple[str, bool]:
         """(the default schema, whether table names compare case-insensitively)."""
-        raise NotImplementedError
+        if self.static_catalog_settings is None:
+            raise NotImplementedError
+        return self.static_catalog_settings
 
     def read_tables(self, conn, schema: str) -> list[str]:
         """The tables and views of ``schema``."""

@@ -28,3 +28,84 @@ class SqliteDialect(Dialect):
         finally:
             cursor.close()
 
+    # Catalog reads: the pragma table-valued functions joined to sqlite_master read
+    # every requested table in one query. "main" is the database; others are attached.
+    static_catalog_settings = ("main", True)
+
+    def read_tables(self, conn, schema: str) -> list[str]:
+        sql = f"SELECT name FROM {self.quote(conn, schema)}.sqlite_master WHERE type IN ('table', 'view')"
+        return [r[0] for r in _catalog_rows(conn, sql, schema, None)]
+
+    def read_columns(self, conn, schema: str, tables: list[str]) -> list[tuple]:
+        sql = _SQLITE_COLUMNS.format(master=f"{self.quote(conn, schema)}.sqlite_master")
+        # An INTEGER PRIMARY KEY is the rowid and never NULL; other key columns may be (SQLite's quirk).
+        return [
+            (t, c, ctype or "", not notnull and not (pk and ctype.upper() == "INTEGER"), None)
+            for t, c, ctype, notnull, pk in _catalog_rows(conn, sql, schema, tables)
+        ]
+
+    def read_indexes(self, conn, schema: str, tables: list[str]) -> list[tuple]:
+        sql = _SQLITE_INDEXES.format(master=f"{self.quote(conn, schema)}.sqlite_master")
+        grouped: dict[tuple, list] = {}
+        for t, name, unique, origin, column in _catalog_rows(conn, sql, schema, tables):
+            grouped.setdefault((t, name, bool(unique), origin == "pk"), []).append(column)
+        return [(*key, tuple(cols)) for key, cols in grouped.items()]
+
+    def read_foreign_keys(self, conn, schema: str, tables: list[str]) -> list[tuple]:
+        sql = _SQLITE_FOREIGN_KEYS.format(master=f"{self.quote(conn, schema)}.sqlite_master")
+        grouped: dict[tuple, tuple[list, list]] = {}
+        for t, fk_id, rt, col, rcol, on_delete in _catalog_rows(conn, sql, schema, tables):
+            cols, rcols = grouped.setdefault((t, fk_id, rt, on_delete.lower()), ([], []))
+            cols.append(col)
+            if rcol is not None:  # REFERENCES t without columns: t's primary key
+                rcols.append(rcol)
+        # SQLite keeps no constraint names in its catalog.
+        return [(t, None, tuple(c), None, rt, tuple(rc), rule) for (t, _, rt, rule), (c, rc) in grouped.items()]
+
+    def type_families(self, type_name: str) -> frozenset[str]:
+        found = super().type_families(type_name)
+        if found:
+            return found
+        # Any other declared type: SQLite's own affinity rules (section 3.1 of its datatype page).
+        upper = type_name.upper()
+        if "INT" in upper:
+            return frozenset(("integer",))
+        if any(word in upper for word in ("CHAR", "CLOB", "TEXT")):
+            return frozenset(("text",))
+        if not upper or "BLOB" in upper:
+            return frozenset(("binary",))
+        return frozenset(("numeric",))
+
+
+def _catalog_rows(conn, sql: str, schema: str, tables: list[str] | None):
+    from sqlalchemy import bindparam, text
+
+    if tables is None:
+        return conn.execute(text(sql)).all()
+    stmt = text(sql).bindparams(bindparam("names", expanding=True))
+    return conn.execute(stmt, {"schema": schema, "names": list(tables)}).all()
+
+
+_SQLITE_COLUMNS = (
+    "SELECT m.name, p.name, p.type, p.\"notnull\", p.pk FROM {master} m"
+    " JOIN pragma_table_info(m.name, :schema) p"
+    " WHERE m.type IN ('table', 'view') AND m.name IN :names ORDER BY m.name, p.cid"
+)
+# A rowid primary key (INTEGER PRIMARY KEY) has no index of its own: it is added from
+# table_info so that index_exists finds it like the other databases' primary key indexes.
+_SQLITE_INDEXES = (
+    "SELECT t, name, uniq, origin, col FROM ("
+    " SELECT m.name AS t, il.name AS name, il.\"unique\" AS uniq, il.origin AS origin, ii.seqno AS seq, ii.name AS col"
+    " FROM {master} m JOIN pragma_index_list(m.name, :schema) il JOIN pragma_index_info(il.name, :schema) ii"
+    " WHERE m.type = 'table' AND m.name IN :names"
+    " UNION ALL"
+    " SELECT m.name, NULL, 1, 'pk', p.pk, p.name FROM {master} m JOIN pragma_table_info(m.name, :schema) p"
+    " WHERE m.type = 'table' AND m.name IN :names AND p.pk > 0"
+    " AND NOT EXISTS (SELECT 1 FROM pragma_index_list(m.name, :schema) WHERE origin = 'pk')"
+    ") ORDER BY t, name, seq"
+)
+_SQLITE_FOREIGN_KEYS = (
+    "SELECT m.name, f.id, f.\"table\", f.\"from\", f.\"to\", f.on_delete FROM {master} m"
+    " JOIN pragma_foreign_key_list(m.name, :schema) f"
+    " WHERE m.type = 'table' AND m.name IN :names ORDER BY m.name, f.id, f.seq"
+)
