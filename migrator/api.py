@@ -336,6 +336,76 @@ def status(path, url: str | None = None, *, variables: dict[str, str] | None = N
     return replace(status_report(the_plan, state, db.dialect.name), database=db.shown)
 
 
+def verify(path, url: str | None = None, *, variables: dict[str, str] | None = None, phases=(), steps=(), skips=(),
+           tags=(), journal_table: str | None = None):
+    """Run the ``verify`` checks of the applied steps and of complete phases now.
+
+    Read-only: no lock, no journal write, no table created; the checks run in a
+    transaction that is rolled back. A step that is not applied is listed with why
+    its checks did not run; a phase's checks run when the selection covers the whole
+    phase and every applicable, non-optional step of it is applied. ``unchanged``
+    checks are not evaluated (they compare before and after a step).
+
+    Returns:
+        A :class:`~migrator.report.RunReport` with ``command == "verify"``; its
+        ``status`` is ``failed`` (exit 1) when a check failed.
+    """
+    from dataclasses import replace
+
+    the_plan = load(path, variables)
+    selection = _selection(the_plan, phases, steps, skips, tags)
+    with _Database(url) as db:
+        state = _journal(journal_table).read_state(db.conn, the_plan.name)
+        db.conn.rollback()
+        report = _verify_report(the_plan, state, db.dialect.name, selection, db.conn)
+    return replace(report, database=db.shown)
+
+
+def _verify_report(plan, state, dialect: str, selection, conn):
+    from migrator.checks import CheckContext, evaluate_all
+    from migrator.engine.planner import decide
+    from migrator.engine.runner import base_result
+    from migrator.report import CheckResult, PhaseResult, RunReport
+
+    xp = decide(plan, state, dialect, selection)
+    ctx = CheckContext.create(conn, dialect=dialect, is_applied=state.is_applied)
+    phases = []
+    with conn.begin() as tx:
+        try:
+            for phase in plan.phases:
+                results = []
+                for d in (d for d in xp.for_phase(phase.id) if d.selected):
+                    if not d.step.applies_to(dialect):
+                        results.append(base_result(d))
+                    elif not state.is_applied(d.step.id):
+                        was = state.get(d.step.id)
+                        results.append(base_result(d, reason=f"not applied ({was.status if was else 'never run'}); not verified"))
+                    elif d.step.verify:
+                        results.append(base_result(d, verify=evaluate_all(d.step.verify, ctx)))
+                    else:
+                        results.append(base_result(d, reason="applied; has no verify checks"))
+                checks = ()
+                if phase.verify and all(selection.includes(s) for s in phase.steps):
+                    pending = [s.id for s in phase.steps if s.applies_to(dialect) and not s.optional
+                               and not state.is_applied(s.id)]
+                    checks = evaluate_all(phase.verify, ctx) if not pending else tuple(
+                        CheckResult(kind=c.kind, label=c.label, held=None, path=c.path,
+                                    detail=f"not evaluated: steps of phase {phase.id} not applied: {', '.join(pending)}")
+                        for c in phase.verify
+                    )
+                if results or checks:
+                    phases.append(PhaseResult(phase=phase.id, title=phase.title, steps=tuple(results), verify=checks))
+        finally:
+            tx.rollback()  # read-only: nothing a check did may stay
+    every = [c for p in phases for c in (*p.verify, *(x for s in p.steps for x in s.verify))]
+    failed = sum(1 for c in every if c.held is False)
+    return RunReport(
+        command="verify", plan=plan.name, source=plan.source, phases=tuple(phases), dialect=dialect,
+        status="failed" if failed else "ok",
+        message=f"{failed} of {len(every)} checks failed" if failed else None,
+    )
+
+
 def rollback(path, url: str | None = None, *, to: str | None = None, last: int | None = None, yes: bool = False,
              ask=None, variables: dict[str, str] | None = None, lock_timeout: float = 30.0,
              journal_table: str | None = None):
@@ -390,3 +460,41 @@ def resolve(path, step: str, url: str | None = None, *, applied: bool, variables
         db.conn.commit()
         report = resolve_step(the_plan, state, step, db.conn, db.dialect, journal, applied=applied)
     return replace(report, database=db.shown)
+
+
+# --- test -----------------------------------------------------------------------
+
+
+def test_plan(path, url: str | None = None, *, setup=None, variables: dict[str, str] | None = None,
+              lock_timeout: float = 30.0, journal_table: str | None = None):
+    """Prove a plan on a scratch database (spec section 8): apply it with every manual
+    step confirmed, run each ``idempotent: true`` step a second time, roll back each
+    step that has a ``rollback`` newest first, and apply again.
+
+    Args:
+        path: the plan file.
+        url: the scratch database; it must hold no journal for the plan (else
+            UsageError, exit 2). None: a temporary SQLite file, removed afterwards
+            (``$MIGRATOR_DATABASE_URL`` is never used: a test must not touch a
+            database nobody named). A given database is left with the plan applied.
+        setup: a plan applied first that builds the database the plan starts from
+            (e.g. ``plans/seed-app/setup.yaml``); not proved itself.
+        variables: ``--var`` overrides, for the plan and the setup plan.
+        lock_timeout: seconds to wait for the migration lock (then LockHeld, exit 3).
+
+    Returns:
+        A :class:`~migrator.prove.proof.ProofReport`; ``report.exit_code`` is 1 when a proof failed.
+    """
+    from migrator.engine.lock import acquire
+    from migrator.prove.runner import TEMPORARY_DATABASE, prove, scratch_database
+
+    the_plan = load(path, variables)
+    setup_plan = load(setup, variables) if setup else None
+    journal = _journal(journal_table)
+    with scratch_database(url) as scratch, _Database(scratch) as db:
+        with acquire(db.conn, db.dialect, lock_timeout, purpose="test"):
+            shown = db.shown if url else TEMPORARY_DATABASE
+            return prove(the_plan, db.conn, db.dialect, journal, database=shown, setup=setup_plan)
+
+
+test_plan.__test__ = False  # not a pytest test, though its name starts with "test"

@@ -319,6 +319,22 @@ def status_command(ctx, plan_file, database, variables, fmt):
     _show(api.status(plan_file, _database(ctx, database), variables=_parse_vars(variables)), fmt)
 
 
+@cli.command("verify")
+@plan_argument
+@database_option
+@var_option
+@selection_options
+@format_option
+@click.pass_context
+def verify_command(ctx, plan_file, database, variables, phases, steps, skips, tags, fmt):
+    """Run the verify checks of applied steps and phases now; changes nothing."""
+    from migrator import api
+
+    report = api.verify(plan_file, **_plan_args(ctx, database, variables, phases, steps, skips, tags))
+    _show(report, fmt)
+    ctx.exit(report.exit_code)
+
+
 @cli.command("rollback")
 @plan_argument
 @database_option
@@ -356,6 +372,24 @@ def resolve_command(ctx, plan_file, step, database, variables, lock_timeout, app
     report = api.resolve(plan_file, step, _database(ctx, database), applied=applied, variables=_parse_vars(variables), lock_timeout=lock_timeout)
     _echo_lines(report.message or "")
 
+
+@cli.command("test")
+@plan_argument
+@database_option
+@click.option("--setup", "setup", metavar="PLAN", type=click.Path(dir_okay=False),
+              help="A plan applied first to build the database the plan starts from (not proved itself).")
+@var_option
+@format_option
+@lock_timeout_option
+@click.pass_context
+def test_command(ctx, plan_file, database, setup, variables, fmt, lock_timeout):
+    """Prove idempotent steps and rollbacks on a scratch database (default: a temporary SQLite file)."""
+    from migrator import api
+    from migrator.prove.render import render
+
+    report = api.test_plan(plan_file, _database(ctx, database), setup=setup, variables=_parse_vars(variables), lock_timeout=lock_timeout)
+    _echo_lines(render(report, fmt))
+    ctx.exit(report.exit_code)
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the CLI and map failures to exit codes."""
