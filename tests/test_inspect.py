@@ -9,18 +9,16 @@ import pytest
 
 from migrator import api
 from migrator.cli import main
-from migrator.db import create_engine, engine_dialect
+from migrator.db import create_engine
 from migrator.inspect import (
     InspectResult,
     MissingForeignKey,
     Reference,
     emit_plan,
-    inspect_database,
     reference_stem,
     render_text,
 )
 from migrator.plan.build import load_plan
-from migrator.sql.split import statements_of
 
 REPO = Path(__file__).resolve().parent.parent
 SETUP_PLAN = REPO / "plans" / "seed-app" / "setup.yaml"
@@ -43,22 +41,6 @@ def run_sql(url: str, *statements: str) -> None:
         engine.dispose()
 
 
-def run_plan_statements(url: str, plan_path: str | Path, *, rollback: bool = False) -> None:
-    """Execute a plan's actions (or its rollbacks, newest first) without the engine:
-    these tests are about what inspect reads and writes, not about apply."""
-    plan = load_plan(str(plan_path))
-    engine = create_engine(url)
-    dialect = engine_dialect(engine)
-    steps = [s for s in plan.steps if s.applies_to(dialect)]
-    try:
-        for step in reversed(steps) if rollback else steps:
-            with engine.begin() as conn:
-                for statement in statements_of(step.rollback if rollback else step.action, dialect):
-                    conn.exec_driver_sql(statement, execution_options={"no_parameters": True})
-    finally:
-        engine.dispose()
-
-
 def inspect_url(url: str) -> InspectResult:
     return api.inspect(url)
 
@@ -69,8 +51,9 @@ def quote_user_id(url: str) -> str:
 
 @pytest.fixture
 def before_url(db_url):
-    """A database in the seed's "before" state, built from plans/seed-app/setup.yaml."""
-    run_plan_statements(db_url, SETUP_PLAN)
+    """A database in the seed's "before" state: plans/seed-app/setup.yaml applied
+    (so migrator's journal table is there too, and must not be reported)."""
+    assert api.apply(str(SETUP_PLAN), db_url, yes=True).exit_code == 0
     return db_url
 
 
@@ -96,7 +79,8 @@ def test_inspect_json_output_is_the_documented_shape(before_url, capsys):
 
 
 def test_inspect_text_output(sqlite_url, capsys):
-    run_plan_statements(sqlite_url, SETUP_PLAN)
+    assert api.apply(str(SETUP_PLAN), sqlite_url, yes=True).exit_code == 0
+    capsys.readouterr()
     assert main(["--database", sqlite_url, "inspect"]) == 0
     assert capsys.readouterr().out == (
         "Missing foreign keys (3):\n"
@@ -109,7 +93,7 @@ def test_inspect_text_output(sqlite_url, capsys):
     )
 
 
-def test_emitted_plan_validates_and_applies_after_orphans_are_removed(before_url, tmp_path, capsys):
+def test_emitted_plan_validates_and_applies_after_orphans_are_removed(before_url, db_dialect, tmp_path, capsys):
     target = tmp_path / "fixes" / "inspect-fixes.yaml"
     assert main(["--database", before_url, "inspect", "--emit-plan", str(target)]) == 0
     assert capsys.readouterr().err == f"wrote {target}\n"
@@ -119,7 +103,7 @@ def test_emitted_plan_validates_and_applies_after_orphans_are_removed(before_url
     assert api.validate([str(target)]).ok
 
     plan = load_plan(str(target))
-    dialect = engine_dialect(create_engine(before_url))
+    dialect = db_dialect
     assert [s.id for s in plan.steps] == [
         "fk-tool-audit-logs-user-id",
         "fk-tool-rate-limits-user-id",
@@ -131,23 +115,32 @@ def test_emitted_plan_validates_and_applies_after_orphans_are_removed(before_url
         assert step.rollback is not None
     assert [c.kind for c in plan.phases[0].preconditions] == ["dialect"]
 
+    # With the orphans still there, the first foreign key step halts and shows them.
+    halted = api.apply(str(target), before_url, yes=True)
+    assert halted.exit_code == 1
+    orphans = halted.steps[0].preconditions[1]
+    assert (halted.steps[0].outcome, orphans.kind, orphans.held, orphans.count) == ("failed", "no_orphans", False, 3)
+
     q = quote_user_id(before_url)
     run_sql(
         before_url,
         *(f"DELETE FROM {t} WHERE {q} NOT IN (SELECT id FROM users)" for t in ("tool_audit_logs", "tool_rate_limits", "user_tool_quotas")),
     )
-    run_plan_statements(before_url, target)
+    applied = api.apply(str(target), before_url, yes=True)
+    assert applied.exit_code == 0
+    assert [s.outcome for s in applied.steps] == ["applied"] * 3
     assert inspect_url(before_url).clean
+    assert {s.outcome for s in api.apply(str(target), before_url, yes=True).steps} == {"already_applied"}
 
     # And the rollbacks put the database back as it was (minus the orphans).
-    run_plan_statements(before_url, target, rollback=True)
+    assert api.rollback(str(target), before_url, last=3, yes=True).exit_code == 0
     after = inspect_url(before_url).to_dict()
     assert [(m["table"], m["orphans"]) for m in after["missing_foreign_keys"]] == [
         ("tool_audit_logs", 0),
         ("tool_rate_limits", 0),
         ("user_tool_quotas", 0),
     ]
-    assert dialect in plan.phases[0].preconditions[0].arg
+    assert plan.phases[0].preconditions[0].arg == (dialect,)
 
 
 def test_emitted_sql_per_dialect():
@@ -225,7 +218,7 @@ def test_unindexed_foreign_key_and_table_without_primary_key(db_url, tmp_path):
     assert "# Tables without a primary key (not fixed here; choose the key by hand):\n#   page_views\n" in text
     assert "#   page_views.post_id: 2\n" in text
     run_sql(db_url, "DELETE FROM page_views WHERE post_id = 2")
-    run_plan_statements(db_url, target)
+    assert api.apply(str(target), db_url, yes=True).exit_code == 0
     after = inspect_url(db_url).to_dict()
     assert after["missing_foreign_keys"] == []
     assert after["unindexed_foreign_keys"] == []
@@ -250,13 +243,13 @@ def test_sqlite_rebuild_keeps_earlier_keys_when_a_table_misses_two(sqlite_url, t
     ]
     target = tmp_path / "fix.yaml"
     api.write_inspect_plan(result, str(target))
-    run_plan_statements(sqlite_url, target)
+    assert api.apply(str(target), sqlite_url, yes=True).exit_code == 0
     assert api.inspect(sqlite_url).clean
     engine = create_engine(sqlite_url)
     with engine.connect() as conn:
         assert conn.exec_driver_sql("SELECT id, \"userId\", team_id, note FROM memberships").all() == [(1, 1, 7, "x")]
     engine.dispose()
-    run_plan_statements(sqlite_url, target, rollback=True)
+    assert api.rollback(str(target), sqlite_url, last=2, yes=True).exit_code == 0
     assert len(api.inspect(sqlite_url).missing_foreign_keys) == 2
 
 

@@ -8,7 +8,6 @@ import shlex
 import shutil
 from pathlib import Path
 
-import pytest
 
 from migrator import api
 from migrator.cli import main
