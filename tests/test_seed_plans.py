@@ -8,7 +8,6 @@ import shlex
 import shutil
 from pathlib import Path
 
-
 from migrator import api
 from migrator.cli import main
 from migrator.db import create_engine
