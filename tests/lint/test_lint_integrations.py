@@ -32,3 +32,9 @@ def test_example_workflow_posts_the_markdown_dry_run():
     assert 'migrator lint "$PLAN"' in runs
     assert any(s.get("uses", "").startswith("actions/github-script@") for s in steps)
     assert workflow["permissions"]["pull-requests"] == "write"
+
+
+def test_rules_doc_is_current():
+    from rules_doc import DOC, rules_markdown
+
+    assert DOC.read_text(encoding="utf-8") == rules_markdown(), "run python tests/lint/rules_doc.py"
