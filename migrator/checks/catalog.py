@@ -184,10 +184,6 @@ class Catalog:
             if ref is not None:
                 self._wanted.setdefault(ref.schema, set()).add(ref.name)
 
-    def same_table(self, conn, ref: TableRef, schema: str | None, name: str) -> bool:
-        """Whether a catalog entry (a foreign key's target) is the table ``ref``."""
-        return (schema or ref.schema) == ref.schema and name == ref.name
-
     # --- per-table reads ---------------------------------------------------------
 
     def columns(self, conn, ref: TableRef) -> tuple[Column, ...]:
