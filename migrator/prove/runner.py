@@ -24,6 +24,7 @@ import os
 import shutil
 import tempfile
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Iterator
 
 import sqlalchemy as sa
@@ -120,6 +121,10 @@ class _Prover:
         self.database = database
         self.exclude = (journal.name, f"{journal.name}_meta")
         self.setup: str | None = None
+        # A test cannot do a person's work: a manual step whose verify fails after the
+        # automatic confirmation is reported unproved, and only the steps that require
+        # it are blocked (it runs as optional), instead of the whole proof stopping.
+        self._test_plan = _manual_steps_optional(plan)
 
     def take(self, counts: bool = False) -> snapshot.Snapshot:
         return snapshot.take(self.conn, counts=counts, exclude=self.exclude)
@@ -142,7 +147,7 @@ class _Prover:
         return self._runner(plan, before_step)[0].run()
 
     def rerun(self, step: Step) -> StepResult:
-        runner, state = self._runner(self.plan)
+        runner, state = self._runner(self._test_plan)
         decision = Decision(step, "rerun", "migrator test: second run", entry=state.get(step.id), confirmed=True)
         return runner.run_step(decision)
 
@@ -169,8 +174,8 @@ class _Prover:
                 raise SetupFailed(setup.source, report.message or report.status)
 
         first = _Recorder(self.take)
-        report = self.apply(self.plan, first)
-        end = first.finish()
+        report = self.apply(self._test_plan, first)
+        first.finish()
         outcomes = _outcomes(report)
         applicable = [s for s in self.plan.steps if outcomes[s.id].outcome != "not_applicable"]
         skipped_dialect = tuple(s.id for s in self.plan.steps if outcomes[s.id].outcome == "not_applicable")
@@ -184,9 +189,13 @@ class _Prover:
         for step in applicable:
             if step.idempotent:
                 idempotent[step.id], current = self._prove_idempotent(step, outcomes[step.id], current)
-        rollbacks, notes = self._prove_rollbacks(first, outcomes, end)
+        rollbacks, notes = self._prove_rollbacks(first, outcomes)
         proofs: list[StepProof] = []
         for step in applicable:
+            if step.action_kind == "manual" and not step.optional and outcomes[step.id].outcome == "optional_failed":
+                proofs.append(_proof(step, None, "unproved", f"a manual step, confirmed automatically, but "
+                                     f"{outcomes[step.id].error} (`migrator test` cannot do a person's work)"))
+                continue
             claims = [p for p in (idempotent.get(step.id), rollbacks.get(step.id)) if p is not None]
             proofs.extend(claims or [_proof(step, None, "unproved", "not idempotent and no rollback")])
         return self._report(proofs, skipped_dialect, notes)
@@ -219,8 +228,14 @@ class _Prover:
                            f"preconditions{f' ({how})' if how else ''}; schema and row counts unchanged")
         return proof, after
 
-    def _prove_rollbacks(self, first: _Recorder, outcomes: dict[str, StepResult], end):
-        """Rollback proofs by step id, and the notes about the whole pass."""
+    def _prove_rollbacks(self, first: _Recorder, outcomes: dict[str, StepResult]):
+        """Rollback proofs by step id, and the notes about the whole pass.
+
+        Each rollback must take back exactly what its step did in the first apply
+        (compared with the snapshot just before it ran), and re-applying it must do
+        it again; so a difference names the step at fault, and an earlier fault is
+        not blamed on the next step.
+        """
         steps = {s.id: s for s in self.plan.steps}
         order = [sid for sid in first.order if outcomes[sid].outcome in _APPLIED]
         targets = [sid for sid in reversed(order) if steps[sid].rollback is not None]
@@ -231,16 +246,9 @@ class _Prover:
                 proofs[step.id] = _proof(step, "rollback", "unproved", f"not rolled back: {why}")
         if not targets:
             return proofs, ()
-        deltas = {sid: snapshot.delta(first.before[sid], first.after[sid]) for sid in order}
-        rolled_back: set[str] = set()
-
-        def expected(base: snapshot.Snapshot, sid: str) -> snapshot.Snapshot:
-            """``base`` plus the effect of the steps after ``sid`` that are still applied
-            (no rollback) — on the way down and, after re-applying ``sid``, on the way up."""
-            later = order[order.index(sid) + 1:]
-            return snapshot.patch(base, (deltas[s] for s in later if s not in rolled_back))
-
+        effect = {sid: snapshot.delta(first.before[sid], first.after[sid]) for sid in order}
         down: dict[str, tuple[str, ...]] = {}
+        current = self.take()
         for i, sid in enumerate(targets):
             report = self.roll_back(steps[sid])
             if report.status != "ok":
@@ -250,57 +258,66 @@ class _Prover:
                     proofs[rest] = _proof(steps[rest], "rollback", "unproved",
                                           f"not rolled back: the rollback of step {sid} failed first")
                 break
-            rolled_back.add(sid)
-            down[sid] = snapshot.diff(expected(first.before[sid], sid), self.take(), "after rollback")
-        notes = self._rollback_notes(first, order, rolled_back, steps)
+            after = self.take()
+            down[sid] = snapshot.diff(snapshot.undo(current, effect[sid]), after, "after rollback")
+            current = after
+        notes = _rollback_notes(first, order, set(down), steps, current)
 
         again = _Recorder(self.take)
-        report = self.apply(self.plan, again)
+        results = _outcomes(self.apply(self._test_plan, again))
         again.finish()
-        results = _outcomes(report)
         stopped = next((r for r in results.values() if r.outcome in ("failed", "optional_failed")), None)
-        for sid in [t for t in targets if t in down]:
-            step = steps[sid]
-            result = results[sid]
-            if result.outcome != "applied" or sid not in again.after:
-                if result.outcome in ("failed", "optional_failed"):
-                    detail = f"the re-apply failed: {result.error}"
-                    proofs[sid] = _proof(step, "rollback", "failed", detail, down[sid])
-                else:
-                    where = f" at step {stopped.step}" if stopped else ""
-                    proofs[sid] = _proof(step, "rollback", "unproved" if not down[sid] else "failed",
-                                         f"not re-applied: the re-apply stopped{where}", down[sid])
-                continue
-            up = snapshot.diff(expected(first.after[sid], sid), again.after[sid], "after re-apply")
-            proofs[sid] = _rollback_proof(step, down[sid], up)
+        for sid in (t for t in targets if t in down):
+            step, result = steps[sid], results[sid]
+            if result.outcome in ("failed", "optional_failed"):
+                proofs[sid] = _proof(step, "rollback", "failed", f"the re-apply failed: {result.error}", down[sid])
+            elif result.outcome != "applied" or sid not in again.after:
+                where = f" at step {stopped.step}" if stopped else ""
+                proofs[sid] = _proof(step, "rollback", "failed" if down[sid] else "unproved",
+                                     f"not re-applied: the re-apply stopped{where}", down[sid])
+            else:
+                expected = snapshot.redo(again.before[sid], effect[sid])
+                up = snapshot.diff(expected, again.after[sid], "after re-apply")
+                proofs[sid] = _rollback_proof(step, outcomes[sid], down[sid], up)
         return proofs, notes
 
-    def _rollback_notes(self, first: _Recorder, order: list[str], rolled_back: set[str], steps) -> list[str]:
-        notes = []
-        stayed = [sid for sid in order if sid not in rolled_back and steps[sid].action_kind != "check"]
-        if stayed:
-            notes.append(f"steps that stayed applied during the rollback proof (no rollback): {', '.join(stayed)}")
-        if order:
-            start = first.before[order[0]]
-            left = snapshot.diff(start, self.take(), "after rolling back")
-            if not left:
-                notes.append("after every rollback, newest first, the schema was back to before the plan")
-            else:
-                notes.append(f"after every rollback, newest first, the schema differed from before the plan in "
-                             f"{len(left)} way(s), from the steps that stayed applied")
-        return notes
+
+def _rollback_notes(first: _Recorder, order: list[str], rolled_back: set[str], steps, now: snapshot.Snapshot):
+    notes = []
+    stayed = [sid for sid in order if sid not in rolled_back and steps[sid].action_kind != "check"]
+    if stayed:
+        notes.append(f"steps that stayed applied during the rollback proof (no rollback): {', '.join(stayed)}")
+    left = snapshot.diff(first.before[order[0]], now, "after rolling back")
+    if not left:
+        notes.append("after every rollback, newest first, the schema was back to before the plan")
+    else:
+        notes.append(f"after every rollback, newest first, the schema differed from before the plan in "
+                     f"{len(left)} way(s)")
+    return notes
 
 
-def _rollback_proof(step: Step, down: tuple[str, ...], up: tuple[str, ...]) -> StepProof:
+def _rollback_proof(step: Step, first: StepResult, down: tuple[str, ...], up: tuple[str, ...]) -> StepProof:
     if not down and not up:
         return _proof(step, "rollback", "proved",
                       "rolled back to the schema before the step, re-applied to the schema after it")
     problems = []
     if down:
-        problems.append("the rollback did not restore the schema before the step")
+        problem = "the rollback did not restore the schema before the step"
+        if first.outcome == "marked_applied":
+            problem += (" (a precondition marked the step applied, so its rollback undoes what was there "
+                        "before the plan)")
+        problems.append(problem)
     if up:
         problems.append("the re-apply did not give the schema of the first apply")
     return _proof(step, "rollback", "failed", "; ".join(problems), down + up)
+
+
+def _manual_steps_optional(plan: Plan) -> Plan:
+    phases = tuple(
+        replace(phase, steps=tuple(replace(s, optional=True) if s.action_kind == "manual" else s for s in phase.steps))
+        for phase in plan.phases
+    )
+    return replace(plan, phases=phases)
 
 
 def _failed_apply(applicable: list[Step], outcomes: dict[str, StepResult], report: RunReport) -> list[StepProof]:

@@ -3,9 +3,9 @@
 A :class:`Snapshot` is a flat map from a schema object's key to what is compared
 about it: ``("column", "users", "email")`` -> type, nullability and whether it has
 a default. Flat, so that a difference is a set operation, and so that the effect
-of a step (:func:`delta`) can be laid over another snapshot (:func:`patch`):
-``migrator test`` expects "the schema before step X, plus what the later steps
-that stayed applied did" after X is rolled back.
+of a step (:func:`delta`) can be taken back from, or laid again over, another
+snapshot (:func:`undo`, :func:`redo`): rolling back step X must take back exactly
+what X did, whatever the steps that stayed applied did.
 
 Names are compared as the database stores them. Types are compared as the
 dialect compiles the reflected type, lower case, without MySQL's integer display
@@ -48,10 +48,10 @@ class Snapshot:
 
 @dataclass(frozen=True, slots=True)
 class Delta:
-    """What changed between two snapshots: new or changed items, and removed keys."""
+    """What a step did to the schema: for every key it touched, the item before and
+    after (None: absent)."""
 
-    set: Mapping[tuple, Item] = field(default_factory=dict)
-    removed: frozenset = frozenset()
+    changes: Mapping[tuple, tuple[Item | None, Item | None]] = field(default_factory=dict)
 
 
 def take(conn: sa.Connection, *, counts: bool = False, exclude: Iterable[str] = ()) -> Snapshot:
@@ -208,17 +208,27 @@ def _show(value) -> str:
 
 
 def delta(before: Snapshot, after: Snapshot) -> Delta:
-    """What a step did to the schema: the items it added or changed, the keys it removed."""
-    changed = {k: v for k, v in after.items.items() if before.items.get(k) != v}
-    removed = frozenset(before.items.keys() - after.items.keys())
-    return Delta(changed, removed)
+    """What changed from ``before`` to ``after`` (a step's effect on the schema)."""
+    keys = before.items.keys() | after.items.keys()
+    return Delta({k: (before.items.get(k), after.items.get(k)) for k in keys
+                  if before.items.get(k) != after.items.get(k)})
 
 
-def patch(base: Snapshot, deltas: Iterable[Delta]) -> Snapshot:
-    """``base`` with ``deltas`` laid over it in order (row counts are dropped)."""
-    items = dict(base.items)
-    for d in deltas:
-        for key in d.removed:
-            items.pop(key, None)
-        items.update(d.set)
-    return Snapshot(items)
+def redo(base: Snapshot, d: Delta) -> Snapshot:
+    """``base`` with the step's effect applied again (what re-applying it should give)."""
+    return _laid(base, {k: new for k, (_, new) in d.changes.items()})
+
+
+def undo(base: Snapshot, d: Delta) -> Snapshot:
+    """``base`` with the step's effect taken back (what rolling it back should give)."""
+    return _laid(base, {k: old for k, (old, _) in d.changes.items()})
+
+
+def _laid(base: Snapshot, items: Mapping[tuple, Item | None]) -> Snapshot:
+    out = dict(base.items)
+    for key, item in items.items():
+        if item is None:
+            out.pop(key, None)
+        else:
+            out[key] = item
+    return Snapshot(out)
