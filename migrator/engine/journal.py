@@ -78,6 +78,13 @@ class Journal:
         object.__setattr__(self, "metadata", metadata)
         object.__setattr__(self, "table", table)
         object.__setattr__(self, "meta", meta)
+        # Built once: a step's journal write is then only the parameters (per-step overhead).
+        object.__setattr__(self, "_insert", table.insert())
+        object.__setattr__(
+            self, "_update", table.update().where(table.c.id == sa.bindparam("row_id")).values(
+                {c.name: sa.bindparam(c.name) for c in table.columns if c.name != "id"}
+            )
+        )
 
     # --- schema ----------------------------------------------------------------
 
@@ -131,12 +138,12 @@ class Journal:
 
     def insert(self, conn: sa.Connection, row: "Row") -> int:
         """Add a row (in the caller's transaction); returns its id."""
-        result = conn.execute(self.table.insert().values(**row.values()))
+        result = conn.execute(self._insert, row.values())
         return int(result.inserted_primary_key[0])
 
     def update(self, conn: sa.Connection, row_id: int, row: "Row") -> None:
         """Bring an attempt's row up to date (progress, then its outcome)."""
-        conn.execute(self.table.update().where(self.table.c.id == row_id).values(**row.values()))
+        conn.execute(self._update, {**row.values(), "row_id": row_id})
 
 
 @dataclass(frozen=True, slots=True)
