@@ -196,3 +196,32 @@ def test_rollback_newest_first(db_url):
     forward = api.apply(plan, db_url, yes=True)
     assert forward.exit_code == 0
     assert outcomes(forward) == {"create-orders": "already_applied", "add-order-status": "applied", "load-orders": "applied"}
+
+
+@pytest.mark.parametrize(
+    "name, summary",
+    [
+        ("batch.yaml", "2 proved, 0 failed, 0 unproved"),
+        ("preconditions.yaml", "4 proved, 0 failed, 3 unproved"),
+        ("python-step.yaml", "2 proved, 0 failed, 0 unproved"),
+        ("rerun-on-change.yaml", "3 proved, 0 failed, 0 unproved"),
+        ("rollback.yaml", "3 proved, 0 failed, 0 unproved"),
+        ("verify.yaml", "3 proved, 0 failed, 0 unproved"),
+    ],
+)
+def test_migrator_test_proves_the_example(name, summary):
+    report = api.test_plan(example(name))
+    assert report.exit_code == 0, [(p.step, p.kind, p.detail) for p in report.proofs if p.status == "failed"]
+    assert report.summary() == summary
+
+
+def test_migrator_test_cannot_do_a_persons_work():
+    """The manual example's verify checks what a person did; `migrator test`
+    confirms the step but cannot do the work, so the step is unproved (and the
+    one that requires it is not reached), not failed."""
+    report = api.test_plan(example("manual.yaml"))
+    assert report.exit_code == 0
+    assert report.summary() == "1 proved, 0 failed, 2 unproved"
+    manual = next(p for p in report.proofs if p.step == "enable-maintenance-mode")
+    assert manual.status == "unproved"
+    assert "the application is not in maintenance mode yet" in manual.detail

@@ -204,3 +204,12 @@ def test_readme_quickstart_runs_as_written(tmp_path, monkeypatch, capsys):
             assert "✅" in report
             assert "Validation" in report
     assert (tmp_path / "migrator.sqlite").exists()
+
+
+def test_migrator_test_proves_the_seed_migration(sqlite_url):
+    """`migrator test` (setup first): every idempotent step runs twice and every
+    rollback restores the schema; only the manual gate claims nothing."""
+    report = api.test_plan(MIGRATION, sqlite_url, setup=SETUP)
+    assert report.exit_code == 0, [(p.step, p.kind, p.detail, p.diff) for p in report.proofs if p.status == "failed"]
+    assert report.summary() == "25 proved, 0 failed, 1 unproved"
+    assert [p.step for p in report.proofs if p.status == "unproved"] == [GATE]
