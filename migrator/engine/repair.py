@@ -64,10 +64,10 @@ def run_rollback(plan: Plan, state: JournalState, targets: list[Step], conn: sa.
     xp = decide(plan, state, dialect.name)
     done: dict[str, StepResult] = {}
     status, message = "ok", None
-    for step in targets:
+    for i, step in enumerate(targets, 1):
         d = xp.decision(step.id)
         statements = tuple(statements_of(step.rollback, dialect.name)) if step.rollback else ()
-        result = base_result(d, statements=statements)
+        result = base_result(d, statements=statements, reason=f"rollback {i} of {len(targets)}")
         if status != "ok":
             done[step.id] = replace(result, outcome="not_reached")
             continue

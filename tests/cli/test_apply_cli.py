@@ -1,0 +1,106 @@
+"""plan/apply/status/rollback/resolve on the command line: options, output, exit codes."""
+from __future__ import annotations
+
+import json
+import textwrap
+
+import pytest
+
+from migrator.cli import main
+
+PLAN = textwrap.dedent(
+    """\
+    migrator: 1
+    name: demo
+    phases:
+      - id: schema
+        preconditions:
+          - dialect: [sqlite, postgresql, mysql]
+        verify:
+          - table_exists: b
+        steps:
+          - id: create-a
+            sql: CREATE TABLE a (id INTEGER)
+            rollback: DROP TABLE a
+          - id: create-b
+            tags: [later]
+            sql: CREATE TABLE b (id INTEGER)
+            rollback: DROP TABLE b
+    """
+)
+
+
+@pytest.fixture
+def plan_file(tmp_path):
+    path = tmp_path / "plan.yaml"
+    path.write_text(PLAN)
+    return str(path)
+
+
+def run(capsys, *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_plan_detailed_exitcode_is_4_with_pending_steps_and_0_after_apply(db_url, plan_file, capsys):
+    code, out, _ = run(capsys, "--database", db_url, "plan", plan_file, "--detailed-exitcode")
+    assert code == 4
+    assert run(capsys, "--database", db_url, "plan", plan_file)[0] == 0
+    assert run(capsys, "--database", db_url, "apply", plan_file)[0] == 0
+    assert run(capsys, "--database", db_url, "plan", plan_file, "--detailed-exitcode")[0] == 0
+
+
+def test_plan_offline_needs_no_database(plan_file, capsys):
+    code, out, _ = run(capsys, "plan", plan_file, "--offline", "--dialect", "mysql", "--format", "json")
+    doc = json.loads(out)
+    assert code == 0 and doc["offline"] is True and doc["dialect"] == "mysql"
+    assert [(s["step"], s["verdict"]) for p in doc["phases"] for s in p["steps"]] == [("create-a", "run"), ("create-b", "run")]
+
+
+def test_apply_json_and_status_json(db_url, plan_file, capsys):
+    code, out, _ = run(capsys, "--database", db_url, "apply", plan_file, "--format", "json")
+    doc = json.loads(out)
+    assert code == 0 and doc["command"] == "apply" and doc["outcomes"] == {"applied": 2}
+    assert [c["status"] for c in doc["phases"][0]["verify"]] == ["passed"]
+    code, out, _ = run(capsys, "--database", db_url, "status", plan_file, "--format", "json")
+    doc = json.loads(out)
+    assert code == 0 and [(s["step"], s["state"]) for s in doc["phases"][0]["steps"]] == [
+        ("create-a", "applied"), ("create-b", "applied")
+    ]
+
+
+def test_selection_by_tag_and_unknown_step_exit_2(sqlite_url, plan_file, capsys):
+    code, out, _ = run(capsys, "--database", sqlite_url, "apply", plan_file, "--tag", "later", "--format", "json")
+    doc = json.loads(out)
+    assert code == 0
+    assert [(s["step"], s["outcome"]) for s in doc["phases"][0]["steps"]] == [("create-a", "filtered"), ("create-b", "applied")]
+    assert run(capsys, "--database", sqlite_url, "apply", plan_file, "--step", "nope") == (
+        2, "", "migrator: --step nope: no such step in plan demo\n"
+    )
+
+
+def test_dry_run_changes_nothing(sqlite_url, plan_file, capsys):
+    code, out, _ = run(capsys, "--database", sqlite_url, "apply", plan_file, "--dry-run", "--format", "json")
+    assert code == 0 and json.loads(out)["command"] == "plan"
+    code, out, _ = run(capsys, "--database", sqlite_url, "status", plan_file, "--format", "json")
+    assert {s["state"] for s in json.loads(out)["phases"][0]["steps"]} == {"pending"}
+
+
+def test_rollback_without_a_terminal_needs_yes_and_unknown_to_is_exit_2(sqlite_url, plan_file, capsys):
+    run(capsys, "--database", sqlite_url, "apply", plan_file)
+    assert run(capsys, "--database", sqlite_url, "rollback", plan_file, "--last", "1") == (
+        2, "", "migrator: rollback needs --yes when it cannot ask (not a terminal)\n"
+    )
+    assert run(capsys, "--database", sqlite_url, "rollback", plan_file, "--to", "nope", "--yes")[0] == 2
+    code, out, _ = run(capsys, "--database", sqlite_url, "rollback", plan_file, "--to", "create-a", "--yes")
+    assert code == 0 and "  create-b: rolled back — rollback 1 of 1\n" in out and "create-a" not in out.split("Phase")[1]
+
+
+def test_resolve_records_the_decision(sqlite_url, plan_file, capsys):
+    assert run(capsys, "--database", sqlite_url, "resolve", plan_file, "create-a", "--applied") == (
+        0, "step create-a recorded as applied\n", ""
+    )
+    assert run(capsys, "--database", sqlite_url, "resolve", plan_file, "create-a")[0] == 2
+    code, out, _ = run(capsys, "--database", sqlite_url, "apply", plan_file, "--format", "json")
+    assert [s["outcome"] for s in json.loads(out)["phases"][0]["steps"]] == ["already_applied", "applied"]
