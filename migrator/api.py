@@ -232,9 +232,20 @@ class _Database:
         self.conn = self.engine.connect()
         return self
 
-    def __exit__(self, *exc):
-        self.conn.close()
+    def __exit__(self, exc_type, exc, tb):
+        from sqlalchemy.exc import DBAPIError
+
+        from migrator.db import first_line
+
+        try:
+            self.conn.close()
+        except DBAPIError:
+            pass  # the connection is already gone; so is its lock
         self.engine.dispose()
+        if isinstance(exc, DBAPIError):
+            # Permission denied, a lost connection, a server error outside any step:
+            # one line (exit 1), never a traceback.
+            raise MigratorError(f"database error on {self.shown}: {first_line(exc.orig or exc)}") from None
         return False
 
 

@@ -104,3 +104,29 @@ def test_resolve_records_the_decision(sqlite_url, plan_file, capsys):
     assert run(capsys, "--database", sqlite_url, "resolve", plan_file, "create-a")[0] == 2
     code, out, _ = run(capsys, "--database", sqlite_url, "apply", plan_file, "--format", "json")
     assert [s["outcome"] for s in json.loads(out)["phases"][0]["steps"]] == ["already_applied", "applied"]
+
+
+def test_a_permission_error_is_one_line_and_exit_1(pg_url, plan_file, capsys):
+    import uuid
+
+    import sqlalchemy as sa
+
+    from migrator.db import create_engine
+
+    role = f"nopriv_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(pg_url)
+    with admin.begin() as conn:
+        conn.exec_driver_sql(f"CREATE ROLE {role} LOGIN")
+        conn.exec_driver_sql("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
+    try:
+        url = sa.engine.make_url(pg_url).set(username=role, password="secret-pw").render_as_string(hide_password=False)
+        code, out, err = run(capsys, "--database", url, "apply", plan_file)
+        assert code == 1 and out == ""
+        assert err.strip().endswith(f"database error on postgresql+psycopg://{role}:***@127.0.0.1:5432/"
+                                    f"{sa.engine.make_url(pg_url).database}: permission denied for schema public")
+        assert len(err.strip().splitlines()) == 1 and "secret-pw" not in err
+    finally:
+        with admin.begin() as conn:
+            conn.exec_driver_sql(f"DROP OWNED BY {role}")
+            conn.exec_driver_sql(f"DROP ROLE {role}")
+        admin.dispose()
