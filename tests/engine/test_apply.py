@@ -570,3 +570,28 @@ def test_a_second_apply_waits_for_the_lock_then_names_the_holder(db_url, write_p
             api.apply(write_plan(TWO_TABLES), db_url, lock_timeout=0.2)
     assert e.value.exit_code == 3 and "database locked by " in str(e.value)
     engine.dispose()
+
+
+def test_the_dry_run_shows_sql_and_findings_and_creates_nothing(db_url, write_plan):
+    path = write_plan(TWO_TABLES + """
+          - id: index-a
+            sql: CREATE INDEX a_v ON a (v)
+""")
+    report = api.plan(path, db_url)
+    assert report.command == "plan" and report.ok and not report.offline
+    assert [(s.step, s.verdict) for s in report.steps] == [("create-a", "run"), ("fill-a", "run"), ("index-a", "run")]
+    assert report.steps[1].statements == ("INSERT INTO a (id, v) VALUES (1, 'x%')", "INSERT INTO a (id, v) VALUES (2, 'y')")
+    assert "no-rollback" in [f.rule for f in report.steps[2].findings]
+    assert sa.inspect(create_engine(db_url)).get_table_names() == []
+
+
+def test_rollback_in_a_terminal_lists_the_steps_and_asks(sqlite_url, write_plan):
+    path = write_plan(TWO_TABLES)
+    api.apply(path, sqlite_url)
+    asked = []
+    report = api.rollback(path, sqlite_url, last=2, ask=lambda text: asked.append(text) or False)
+    assert (report.status, report.exit_code, report.message) == ("cancelled", 1, "rollback cancelled; nothing was changed")
+    assert asked == ["Roll back 2 step(s), newest first:\n  1. fill-a\n  2. create-a\n\nRoll them back?"]
+    report = api.rollback(path, sqlite_url, last=2, ask=lambda text: True)
+    assert report.ok and report.extra["rollback_order"] == ["fill-a", "create-a"]
+    assert "a" not in sa.inspect(create_engine(sqlite_url)).get_table_names()
