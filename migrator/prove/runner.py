@@ -249,6 +249,7 @@ class _Prover:
         effect = {sid: snapshot.delta(first.before[sid], first.after[sid]) for sid in order}
         down: dict[str, tuple[str, ...]] = {}
         current = self.take()
+        expectation = _Expectation(current)
         for i, sid in enumerate(targets):
             report = self.roll_back(steps[sid])
             if report.status != "ok":
@@ -258,28 +259,52 @@ class _Prover:
                     proofs[rest] = _proof(steps[rest], "rollback", "unproved",
                                           f"not rolled back: the rollback of step {sid} failed first")
                 break
-            after = self.take()
-            down[sid] = snapshot.diff(snapshot.undo(current, effect[sid]), after, "after rollback")
-            current = after
+            current = self.take()
+            down[sid] = expectation.step(snapshot.undo(expectation.ideal, effect[sid]), current, "after rollback")
         notes = _rollback_notes(first, order, set(down), steps, current)
 
         again = _Recorder(self.take)
         results = _outcomes(self.apply(self._test_plan, again))
-        again.finish()
+        end = again.finish()
+        up: dict[str, tuple[str, ...]] = {}
+        expectation = _Expectation(current)
+        for sid in again.order:
+            if sid in down and results[sid].outcome == "applied":
+                up[sid] = expectation.step(snapshot.redo(expectation.ideal, effect[sid]), again.after[sid],
+                                           "after re-apply")
+        if end is not None:
+            changed = snapshot.diff(first.after[first.order[-1]], end, "")
+            notes.append("after the re-apply, the schema was the one of the first apply" if not changed else
+                         f"after the re-apply, the schema differed from the first apply in {len(changed)} way(s)")
         stopped = next((r for r in results.values() if r.outcome in ("failed", "optional_failed")), None)
         for sid in (t for t in targets if t in down):
             step, result = steps[sid], results[sid]
             if result.outcome in ("failed", "optional_failed"):
                 proofs[sid] = _proof(step, "rollback", "failed", f"the re-apply failed: {result.error}", down[sid])
-            elif result.outcome != "applied" or sid not in again.after:
+            elif sid not in up:
                 where = f" at step {stopped.step}" if stopped else ""
                 proofs[sid] = _proof(step, "rollback", "failed" if down[sid] else "unproved",
                                      f"not re-applied: the re-apply stopped{where}", down[sid])
             else:
-                expected = snapshot.redo(again.before[sid], effect[sid])
-                up = snapshot.diff(expected, again.after[sid], "after re-apply")
-                proofs[sid] = _rollback_proof(step, outcomes[sid], down[sid], up)
+                proofs[sid] = _rollback_proof(step, outcomes[sid], down[sid], up[sid])
         return proofs, notes
+
+
+class _Expectation:
+    """Where the schema should be as steps are rolled back (or re-applied) one at a time,
+    and which differences are new at each step: a fault is blamed once, on its own
+    step, and not again on the next step that happens to clean it up."""
+
+    def __init__(self, start: snapshot.Snapshot):
+        self.ideal = start
+        self._faults: dict = {}
+
+    def step(self, ideal: snapshot.Snapshot, actual: snapshot.Snapshot, when: str) -> tuple[str, ...]:
+        self.ideal = ideal
+        faults = snapshot.mismatches(ideal, actual)
+        new = [k for k, v in faults.items() if self._faults.get(k) != v]
+        self._faults = faults
+        return snapshot.diff(ideal, actual, when, only=new)
 
 
 def _rollback_notes(first: _Recorder, order: list[str], rolled_back: set[str], steps, now: snapshot.Snapshot):

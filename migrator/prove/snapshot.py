@@ -149,25 +149,35 @@ def _row_counts(conn: sa.Connection, tables: list[str]) -> dict[str, int]:
 # --- comparing -------------------------------------------------------------------
 
 
-def diff(expected: Snapshot, actual: Snapshot, when: str, *, counts: bool = False) -> tuple[str, ...]:
-    """Every difference of ``actual`` from ``expected``, one sentence each, ``when``
-    (e.g. "after rollback") at the end; sorted by table, then kind. Row counts only
-    with ``counts`` (and when both snapshots have them)."""
+def mismatches(expected: Snapshot, actual: Snapshot) -> dict[tuple, tuple[Item | None, Item | None]]:
+    """The keys where ``actual`` differs from ``expected``, with both items (None: absent)."""
+    keys = expected.items.keys() | actual.items.keys()
+    return {k: (expected.items.get(k), actual.items.get(k)) for k in keys if expected.items.get(k) != actual.items.get(k)}
+
+
+def diff(expected: Snapshot, actual: Snapshot, when: str, *, counts: bool = False,
+         only: Iterable[tuple] | None = None) -> tuple[str, ...]:
+    """Every difference of ``actual`` from ``expected`` (or only at the keys ``only``),
+    one sentence each, ``when`` (e.g. "after rollback") at the end; sorted by table,
+    then kind. Row counts only with ``counts`` (and when both snapshots have them)."""
     lines: list[tuple[tuple, str]] = []
-    for key in expected.items.keys() | actual.items.keys():
+    keys = expected.items.keys() | actual.items.keys() if only is None else set(only)
+    for key in keys:
         old, new = expected.items.get(key), actual.items.get(key)
+        if old == new:
+            continue
         if new is None:
-            lines.append((_sort_key(key), f"{old.label} missing {when}"))
+            lines.append(((*_sort_key(key), 0), f"{old.label} missing {when}"))
         elif old is None:
-            lines.append((_sort_key(key), f"unexpected {new.label} {when}"))
+            lines.append(((*_sort_key(key), 0), f"unexpected {new.label} {when}"))
         elif old.value != new.value:
-            for change in _changes(key[0], old.value, new.value):
-                lines.append((_sort_key(key), f"{new.label}: {change} {when}"))
+            for i, change in enumerate(_changes(key[0], old.value, new.value)):
+                lines.append(((*_sort_key(key), i), f"{new.label}: {change} {when}"))
     if counts and expected.row_counts is not None and actual.row_counts is not None:
         for table in sorted(expected.row_counts.keys() & actual.row_counts.keys()):
             before, after = expected.row_counts[table], actual.row_counts[table]
             if before != after:
-                lines.append(((table, len(_KIND_ORDER), ""), f"row count of {table} changed {before} → {after} {when}"))
+                lines.append(((table, len(_KIND_ORDER), "", 0), f"row count of {table} changed {before} → {after} {when}"))
     return tuple(text for _, text in sorted(lines))
 
 

@@ -1,0 +1,358 @@
+"""``migrator test`` end to end: plans that are idempotent and reversible, and plans that are not."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from migrator import api
+from migrator.cli import main
+from migrator.errors import UsageError
+from migrator.prove.runner import SetupFailed
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _drop_index(dialect: str, name: str, table: str) -> str:
+    return f"DROP INDEX {name} ON {table}" if dialect == "mysql" else f"DROP INDEX {name}"
+
+
+def _write(tmp_path: Path, text: str, name: str = "plan.yaml") -> str:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+def correct_plan(dialect: str) -> str:
+    return f"""
+migrator: 1
+name: proof-ok
+phases:
+  - id: schema
+    steps:
+      - id: create-jobs
+        sql: |
+          CREATE TABLE jobs (id INTEGER NOT NULL PRIMARY KEY, status VARCHAR(20) NOT NULL);
+          INSERT INTO jobs (id, status) VALUES (1, 'new'), (2, 'done');
+        rollback: DROP TABLE jobs
+        allow: [mysql-partial-ddl]
+      - id: index-jobs-status
+        idempotent: true
+        sql: CREATE INDEX IF NOT EXISTS ix_jobs_status ON jobs (status)
+        rollback: {_drop_index(dialect, "ix_jobs_status", "jobs")}
+        verify:
+          - index_exists: {{table: jobs, columns: [status]}}
+      - id: confirm-backup
+        manual: Take a backup of the jobs table.
+        verify:
+          - table_exists: jobs
+  - id: data
+    steps:
+      - id: queue-new-jobs
+        idempotent: true
+        sql: UPDATE jobs SET status = 'queued' WHERE status = 'new'
+        verify:
+          - row_count: {{table: jobs, where: "status = 'new'", expect: 0}}
+"""
+
+
+def test_a_correct_plan_is_proved(db_url, db_dialect, tmp_path):
+    report = api.test_plan(_write(tmp_path, correct_plan(db_dialect)), db_url)
+    assert [(p.step, p.kind, p.status, p.detail) for p in report.proofs] == [
+        ("create-jobs", "rollback", "proved",
+         "rolled back to the schema before the step, re-applied to the schema after it"),
+        ("index-jobs-status", "idempotent", "proved", "ran a second time: verify held, schema and row counts unchanged"),
+        ("index-jobs-status", "rollback", "proved",
+         "rolled back to the schema before the step, re-applied to the schema after it"),
+        ("confirm-backup", None, "unproved", "not idempotent and no rollback"),
+        ("queue-new-jobs", "idempotent", "proved", "ran a second time: verify held, schema and row counts unchanged"),
+    ]
+    assert report.counts == {"proved": 4, "failed": 0, "unproved": 1}
+    assert report.notes == (
+        "steps that stayed applied during the rollback proof (no rollback): confirm-backup, queue-new-jobs",
+        "after every rollback, newest first, the schema was back to before the plan",
+        "after the re-apply, the schema was the one of the first apply",
+    )
+    assert report.exit_code == 0
+
+
+def test_an_idempotent_step_that_is_not_fails_with_the_row_count_that_changed(db_url, tmp_path):
+    plan = _write(tmp_path, """
+migrator: 1
+name: proof-insert
+phases:
+  - id: only
+    steps:
+      - id: create-events
+        sql: CREATE TABLE events (kind VARCHAR(20) NOT NULL)
+        rollback: DROP TABLE events
+      - id: add-signup-event
+        idempotent: true
+        sql: INSERT INTO events (kind) VALUES ('signup')
+""")
+    report = api.test_plan(plan, db_url)
+    failed = [p for p in report.proofs if p.status == "failed"]
+    assert [(p.step, p.kind, p.detail, p.diff) for p in failed] == [
+        ("add-signup-event", "idempotent", "the second run changed the database",
+         ("row count of events changed 1 → 2 after re-run",)),
+    ]
+    assert report.exit_code == 1
+
+
+def test_a_rollback_that_forgets_an_index_names_the_index_and_its_step(db_url, db_dialect, tmp_path):
+    plan = _write(tmp_path, f"""
+migrator: 1
+name: proof-forgets-index
+phases:
+  - id: only
+    steps:
+      - id: create-jobs
+        sql: CREATE TABLE jobs (id INTEGER NOT NULL PRIMARY KEY, status VARCHAR(20), kind VARCHAR(20))
+        rollback: DROP TABLE jobs
+      - id: index-jobs
+        sql:
+          - CREATE INDEX IF NOT EXISTS ix_jobs_status ON jobs (status)
+          - CREATE INDEX IF NOT EXISTS ix_jobs_kind ON jobs (kind)
+        rollback: {_drop_index(db_dialect, "ix_jobs_kind", "jobs")}
+""")
+    report = api.test_plan(plan, db_url)
+    assert [(p.step, p.status, p.detail, p.diff) for p in report.proofs] == [
+        ("create-jobs", "proved", "rolled back to the schema before the step, re-applied to the schema after it", ()),
+        ("index-jobs", "failed", "the rollback did not restore the schema before the step",
+         ("unexpected index ix_jobs_status on jobs(status) after rollback",)),
+    ]
+    assert report.exit_code == 1
+
+
+def test_a_rollback_that_drops_too_much_is_blamed_on_its_own_step_only(db_url, db_dialect, tmp_path):
+    plan = _write(tmp_path, f"""
+migrator: 1
+name: proof-drops-too-much
+phases:
+  - id: only
+    steps:
+      - id: create-jobs
+        sql:
+          - CREATE TABLE jobs (id INTEGER NOT NULL PRIMARY KEY, status VARCHAR(20), kind VARCHAR(20))
+          - CREATE INDEX ix_jobs_status ON jobs (status)
+        rollback: DROP TABLE jobs
+      - id: index-jobs-kind
+        sql: CREATE INDEX ix_jobs_kind ON jobs (kind)
+        rollback:
+          - {_drop_index(db_dialect, "ix_jobs_kind", "jobs")}
+          - {_drop_index(db_dialect, "ix_jobs_status", "jobs")}
+""")
+    report = api.test_plan(plan, db_url)
+    assert [(p.step, p.status, p.diff) for p in report.proofs] == [
+        ("create-jobs", "proved", ()),
+        ("index-jobs-kind", "failed", ("index ix_jobs_status on jobs(status) missing after rollback",)),
+    ]
+
+
+def test_steps_without_rollback_stay_applied_and_the_older_rollbacks_are_still_proved(db_url, db_dialect, tmp_path):
+    plan = _write(tmp_path, f"""
+migrator: 1
+name: proof-mixed
+phases:
+  - id: only
+    steps:
+      - id: create-t
+        sql: CREATE TABLE t (id INTEGER NOT NULL PRIMARY KEY, name VARCHAR(20))
+        rollback: DROP TABLE t
+      - id: create-u
+        sql: CREATE TABLE u (id INTEGER NOT NULL PRIMARY KEY)
+      - id: index-t-name
+        sql: CREATE INDEX ix_t_name ON t (name)
+        rollback: {_drop_index(db_dialect, "ix_t_name", "t")}
+""")
+    report = api.test_plan(plan, db_url)
+    assert [(p.step, p.kind, p.status) for p in report.proofs] == [
+        ("create-t", "rollback", "proved"),
+        ("create-u", None, "unproved"),
+        ("index-t-name", "rollback", "proved"),
+    ]
+    assert report.notes == (
+        "steps that stayed applied during the rollback proof (no rollback): create-u",
+        "after every rollback, newest first, the schema differed from before the plan in 3 way(s)",
+        "after the re-apply, the schema was the one of the first apply",
+    )
+    assert report.exit_code == 0
+
+
+def test_a_failing_rollback_stops_the_rollback_proof(db_url, tmp_path):
+    plan = _write(tmp_path, """
+migrator: 1
+name: proof-bad-rollback
+phases:
+  - id: only
+    steps:
+      - id: create-t
+        sql: CREATE TABLE t (id INTEGER NOT NULL PRIMARY KEY)
+        rollback: DROP TABLE t
+      - id: create-u
+        sql: CREATE TABLE u (id INTEGER NOT NULL PRIMARY KEY)
+        rollback: DROP TABLE no_such_table
+""")
+    report = api.test_plan(plan, db_url)
+    (t, u) = report.proofs
+    assert (u.step, u.status) == ("create-u", "failed")
+    assert u.detail.startswith("the rollback failed: ")
+    assert u.detail.endswith("(rollback statement 1 of 1); the step stays applied")
+    assert (t.step, t.status, t.detail) == ("create-t", "unproved",
+                                           "not rolled back: the rollback of step create-u failed first")
+
+
+def test_a_step_failing_in_the_first_apply_fails_the_test(sqlite_url, tmp_path):
+    plan = _write(tmp_path, """
+migrator: 1
+name: proof-apply-fails
+phases:
+  - id: only
+    steps:
+      - id: create-t
+        sql: CREATE TABLE t (id INTEGER NOT NULL PRIMARY KEY)
+        rollback: DROP TABLE t
+      - id: check-rows
+        verify:
+          - row_count: {table: t, expect: 1}
+      - id: later
+        sql: CREATE TABLE u (id INTEGER)
+""")
+    report = api.test_plan(plan, sqlite_url)
+    assert [(p.step, p.kind, p.status, p.detail) for p in report.proofs] == [
+        ("create-t", None, "unproved", "not proved: the first apply stopped at step check-rows"),
+        ("check-rows", "apply", "failed",
+         "the first apply failed: verify failed: row_count: table=t, expect=1: expected 1, got 0 rows in t; "
+         "the step's transaction was rolled back"),
+        ("later", None, "unproved", "not proved: the first apply stopped at step check-rows"),
+    ]
+    assert report.exit_code == 1
+
+
+def test_a_database_that_holds_a_journal_for_the_plan_is_refused(db_url, db_dialect, tmp_path):
+    plan = _write(tmp_path, correct_plan(db_dialect))
+    api.apply(plan, db_url, confirm=["confirm-backup"])
+    with pytest.raises(UsageError) as exc:
+        api.test_plan(plan, db_url)
+    assert exc.value.exit_code == 2
+    assert str(exc.value).endswith(
+        " already holds a journal for plan proof-ok (4 step(s) recorded); `migrator test` needs a scratch "
+        "database (leave out --database for a temporary SQLite file)"
+    )
+
+
+def test_a_setup_plan_that_fails_is_reported_as_such(sqlite_url, tmp_path):
+    setup = _write(tmp_path, """
+migrator: 1
+name: broken-setup
+phases:
+  - id: only
+    steps:
+      - id: boom
+        sql: SELECT * FROM no_such_table
+""", "setup.yaml")
+    plan = _write(tmp_path, correct_plan("sqlite"))
+    with pytest.raises(SetupFailed) as exc:
+        api.test_plan(plan, sqlite_url, setup=setup)
+    assert exc.value.exit_code == 1
+    assert str(exc.value).startswith(f"setup plan {setup} did not apply: step boom failed: no such table: no_such_table")
+
+
+@pytest.mark.parametrize("dialect_url", ["db_url"])
+def test_the_seed_plans_pass(db_url, dialect_url):
+    """``migrator test plans/seed-app/migration.yaml --setup plans/seed-app/setup.yaml``."""
+    report = api.test_plan(str(REPO / "plans/seed-app/migration.yaml"), db_url,
+                           setup=str(REPO / "plans/seed-app/setup.yaml"))
+    assert [(p.step, p.status) for p in report.proofs if p.status != "proved"] == [("drizzle-kit-decisions", "unproved")]
+    assert report.ok and report.exit_code == 0
+    assert report.notes[-2:] == (
+        "after every rollback, newest first, the schema was back to before the plan",
+        "after the re-apply, the schema was the one of the first apply",
+    )
+
+
+# --- the command ------------------------------------------------------------------
+
+
+def test_command_uses_a_temporary_sqlite_database_never_the_environments(tmp_path, monkeypatch, capsys):
+    elsewhere = tmp_path / "production.sqlite"
+    monkeypatch.setenv("MIGRATOR_DATABASE_URL", f"sqlite:///{elsewhere}")
+    code = main(["test", _write(tmp_path, correct_plan("sqlite")), "--format", "json"])
+    doc = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert (doc["command"], doc["database"], doc["dialect"], doc["ok"]) == ("test", "temporary SQLite database", "sqlite", True)
+    assert doc["counts"] == {"proved": 4, "failed": 0, "unproved": 1}
+    assert doc["proofs"][0] == {
+        "step": "create-jobs", "phase": "schema", "title": None, "kind": "rollback", "status": "proved",
+        "detail": "rolled back to the schema before the step, re-applied to the schema after it", "diff": [],
+    }
+    assert not elsewhere.exists()
+
+
+def test_command_exits_1_and_shows_the_difference(tmp_path, capsys):
+    plan = _write(tmp_path, """
+migrator: 1
+name: proof-insert
+phases:
+  - id: only
+    steps:
+      - id: create-events
+        sql: CREATE TABLE events (kind VARCHAR(20) NOT NULL)
+        rollback: DROP TABLE events
+      - id: add-signup-event
+        idempotent: true
+        sql: INSERT INTO events (kind) VALUES ('signup')
+""")
+    assert main(["test", plan]) == 1
+    assert capsys.readouterr().out == (
+        f"Test proof-insert ({plan}) on sqlite (temporary SQLite database)\n"
+        "\n"
+        "  proved    create-events     rollback    rolled back to the schema before the step, re-applied to the schema after it\n"
+        "  FAILED    add-signup-event  idempotent  the second run changed the database\n"
+        "            - row count of events changed 1 → 2 after re-run\n"
+        "\n"
+        "note: steps that stayed applied during the rollback proof (no rollback): add-signup-event\n"
+        "note: after every rollback, newest first, the schema was back to before the plan\n"
+        "note: after the re-apply, the schema was the one of the first apply\n"
+        "\n"
+        "1 proved, 1 failed, 0 unproved\n"
+    )
+
+
+def test_command_markdown_for_a_pull_request(tmp_path, capsys):
+    plan = _write(tmp_path, correct_plan("sqlite"))
+    assert main(["test", plan, "--format", "markdown"]) == 0
+    assert capsys.readouterr().out == (
+        "## migrator test: `proof-ok`\n"
+        "\n"
+        "**Summary:** 4 proved · 0 failed · 1 unproved — on sqlite (temporary SQLite database)\n"
+        "\n"
+        "| step | proof | result | detail |\n"
+        "|---|---|---|---|\n"
+        "| `create-jobs` | rollback | ✅ proved | rolled back to the schema before the step, re-applied to the schema after it |\n"
+        "| `index-jobs-status` | idempotent | ✅ proved | ran a second time: verify held, schema and row counts unchanged |\n"
+        "| `index-jobs-status` | rollback | ✅ proved | rolled back to the schema before the step, re-applied to the schema after it |\n"
+        "| `confirm-backup` | — | ➖ unproved | not idempotent and no rollback |\n"
+        "| `queue-new-jobs` | idempotent | ✅ proved | ran a second time: verify held, schema and row counts unchanged |\n"
+        "\n"
+        "- steps that stayed applied during the rollback proof (no rollback): confirm-backup, queue-new-jobs\n"
+        "- after every rollback, newest first, the schema was back to before the plan\n"
+        "- after the re-apply, the schema was the one of the first apply\n"
+    )
+
+
+def test_command_refuses_a_database_with_the_plans_journal_with_exit_2(sqlite_url, tmp_path, capsys):
+    plan = _write(tmp_path, correct_plan("sqlite"))
+    api.apply(plan, sqlite_url, confirm=["confirm-backup"])
+    assert main(["test", plan, "--database", sqlite_url]) == 2
+    assert capsys.readouterr().err == (
+        f"migrator: {sqlite_url} already holds a journal for plan proof-ok (4 step(s) recorded); `migrator test` "
+        "needs a scratch database (leave out --database for a temporary SQLite file)\n"
+    )
+
+
+def test_command_with_an_invalid_plan_exits_2(tmp_path, capsys):
+    plan = _write(tmp_path, "migrator: 1\nname: x\n")
+    assert main(["test", plan]) == 2
+    assert "phases" in capsys.readouterr().err
