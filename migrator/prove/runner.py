@@ -5,18 +5,20 @@ Everything runs through the engine (:class:`~migrator.engine.runner.Runner` and
 ``apply`` and ``rollback`` do. The proof, with the lock held by the caller:
 
 1. (``--setup``) apply the setup plan, which builds the "before" database; not proved.
-2. Apply the plan, every manual step confirmed, with a snapshot of the schema just
-   before each step (the runner's ``before_step`` hook); the snapshot before the
-   next step is the one after this step.
+2. Apply the plan, every manual step confirmed (as optional: a test cannot do a
+   person's work, so a manual step whose verify fails is unproved and only the steps
+   that require it are blocked), with a snapshot of the schema just before each step
+   (the runner's ``before_step`` hook); the snapshot before the next step is the one
+   after this step, and the two give the step's effect.
 3. Run every applied ``idempotent: true`` step a second time (a ``rerun`` decision:
    its preconditions, action, verify and journal row, as ``apply`` would): it must
    succeed, and neither the schema nor any table's row count may change.
 4. Roll back every applied step that has a ``rollback``, one at a time, newest first;
-   after each, the schema must be the one taken just before that step was applied,
-   so a difference names the step at fault (spec section 11). Steps without a
-   rollback stay applied; what they did to the schema is laid over the expectation.
-5. Apply again; after each re-applied step the schema must equal the one after that
-   step in the first apply (up -> down -> up).
+   each must take back exactly its step's effect, measured against the snapshot
+   taken just before that step was applied, so a difference names the step at fault
+   (spec section 11). Steps without a rollback stay applied.
+5. Apply again; each re-applied step must have the same effect as the first time
+   (up -> down -> up). A difference is blamed once, on the step that caused it.
 """
 from __future__ import annotations
 

@@ -100,6 +100,45 @@ phases:
     assert report.exit_code == 1
 
 
+def test_an_idempotent_step_whose_second_run_fails_is_reported_with_the_error(db_url, tmp_path):
+    plan = _write(tmp_path, """
+migrator: 1
+name: proof-create-twice
+phases:
+  - id: only
+    steps:
+      - id: create-t
+        idempotent: true
+        sql: CREATE TABLE t (id INTEGER NOT NULL PRIMARY KEY)
+        rollback: DROP TABLE t
+""")
+    report = api.test_plan(plan, db_url)
+    (second_run, rollback) = report.proofs
+    assert (second_run.kind, second_run.status, second_run.diff) == ("idempotent", "failed", ())
+    assert second_run.detail.startswith("the second run failed: ")
+    assert "t" in second_run.detail and "exist" in second_run.detail
+    assert (rollback.kind, rollback.status) == ("rollback", "proved")
+    assert report.exit_code == 1
+
+
+def test_the_lock_is_taken_by_test_too(sqlite_url, tmp_path):
+    from migrator.db import create_engine
+    from migrator.dialects import get_dialect
+    from migrator.engine.lock import acquire
+    from migrator.errors import LockHeld
+
+    plan = _write(tmp_path, correct_plan("sqlite"))
+    engine = create_engine(sqlite_url)
+    try:
+        with engine.connect() as conn, acquire(conn, get_dialect("sqlite"), 1, purpose="apply"):
+            with pytest.raises(LockHeld) as exc:
+                api.test_plan(plan, sqlite_url, lock_timeout=0.1)
+    finally:
+        engine.dispose()
+    assert exc.value.exit_code == 3
+    assert exc.value.holder.startswith("migrator apply by ")
+
+
 def test_a_rollback_that_forgets_an_index_names_the_index_and_its_step(db_url, db_dialect, tmp_path):
     plan = _write(tmp_path, f"""
 migrator: 1
@@ -259,8 +298,7 @@ phases:
     assert str(exc.value).startswith(f"setup plan {setup} did not apply: step boom failed: no such table: no_such_table")
 
 
-@pytest.mark.parametrize("dialect_url", ["db_url"])
-def test_the_seed_plans_pass(db_url, dialect_url):
+def test_the_seed_plans_pass(db_url):
     """``migrator test plans/seed-app/migration.yaml --setup plans/seed-app/setup.yaml``."""
     report = api.test_plan(str(REPO / "plans/seed-app/migration.yaml"), db_url,
                            setup=str(REPO / "plans/seed-app/setup.yaml"))
