@@ -375,7 +375,9 @@ def resolve_command(ctx, plan_file, step, database, variables, lock_timeout, app
 
 @cli.command("test")
 @plan_argument
-@database_option
+@click.option("--database", "-d", "database", metavar="URL",
+              help="The scratch database; it must hold no journal for the plan (default: a temporary SQLite file, "
+                   "never $MIGRATOR_DATABASE_URL).")
 @click.option("--setup", "setup", metavar="PLAN", type=click.Path(dir_okay=False),
               help="A plan applied first to build the database the plan starts from (not proved itself).")
 @var_option
