@@ -25,7 +25,6 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import mysql as mysql_types
 
 from migrator import __version__
 from migrator.engine.planner import JournalEntry, JournalState
@@ -36,8 +35,27 @@ DEFAULT_TABLE = "migrator_journal"
 SCHEMA_VERSION = 1
 STATUSES = ("applied", "failed", "skipped", "marked_applied", "running", "partial", "rolled_back")
 
-# Microsecond timestamps on MySQL (its DATETIME keeps whole seconds by default).
-_TIMESTAMP = sa.DateTime().with_variant(mysql_types.DATETIME(fsp=6), "mysql", "mariadb")
+
+class _Timestamp(sa.types.TypeDecorator):
+    """Microsecond timestamps on MySQL (its DATETIME keeps whole seconds by default).
+
+    A TypeDecorator rather than ``with_variant(mysql.DATETIME(fsp=6))``, so that
+    SQLAlchemy's MySQL dialect is imported on MySQL only, not by every
+    ``apply`` (~40 ms of start-up; see benchmarks/notes.md).
+    """
+
+    impl = sa.DateTime
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect):
+        if dialect.name in ("mysql", "mariadb"):
+            from sqlalchemy.dialects.mysql import DATETIME
+
+            return dialect.type_descriptor(DATETIME(fsp=6))
+        return dialect.type_descriptor(sa.DateTime())
+
+
+_TIMESTAMP = _Timestamp()
 
 
 @dataclass(frozen=True)
