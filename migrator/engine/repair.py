@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from migrator.dialects import Dialect
 from migrator.engine.journal import Journal, Row, current_user, now
 from migrator.engine.planner import JournalState, decide
-from migrator.engine.runner import _db_error, _execute, base_result
+from migrator.engine.runner import base_result, db_error, execute_statement
 from migrator.errors import UsageError
 from migrator.plan.model import Plan, Step
 from migrator.report import PhaseResult, RunReport, StepResult
@@ -76,7 +76,7 @@ def run_rollback(plan: Plan, state: JournalState, targets: list[Step], conn: sa.
         try:
             with conn.begin():
                 for position, stmt in enumerate(statements):
-                    _execute(conn, stmt)
+                    execute_statement(conn, stmt)
                 journal.insert(conn, Row(
                     plan=plan.name, phase=step.phase, step=step.id, checksum=step.checksum, status="rolled_back",
                     started_at=started, finished_at=now(), statements_done=len(statements), run_by=run_by,
@@ -87,7 +87,7 @@ def run_rollback(plan: Plan, state: JournalState, targets: list[Step], conn: sa.
             committed = ""
             if not dialect.transactional_ddl and any(dialect.commits_implicitly(s) for s in statements[:position]):
                 committed = f"; statements 1–{position} of its rollback are committed (MySQL commits DDL at once)"
-            error = f"{_db_error(e)} (rollback statement {position + 1} of {n}){committed}; the step stays applied"
+            error = f"{db_error(e)} (rollback statement {position + 1} of {n}){committed}; the step stays applied"
             status, message = "failed", f"rollback of step {step.id} failed: {error}"
             done[step.id] = replace(result, outcome="failed", error=error)
             continue

@@ -376,7 +376,7 @@ class Runner:
             with self.conn.begin():
                 self.journal.insert(self.conn, row)
         except sa.exc.StatementError as e:
-            raise StepFailed(d.step.id, f"{message or status}; the journal could not record it: {_db_error(e)}") from None
+            raise StepFailed(d.step.id, f"{message or status}; the journal could not record it: {db_error(e)}") from None
 
     def _start_attempt(self, d: Decision, started, *, statements_done=0, rows=0, batches=None) -> int:
         with self.conn.begin():
@@ -430,7 +430,7 @@ class Runner:
             rows = 0
             for i, stmt in enumerate(statements):
                 position["i"] = i
-                rows += _execute(self.conn, stmt)
+                rows += execute_statement(self.conn, stmt)
             return rows
 
         try:
@@ -438,7 +438,7 @@ class Runner:
         except sa.exc.StatementError as e:
             i = position["i"]
             raise _StepFailure(
-                f"{_db_error(e)} (statement {i + 1} of {n}; the step's transaction was rolled back, "
+                f"{db_error(e)} (statement {i + 1} of {n}; the step's transaction was rolled back, "
                 "nothing of it remains)", statements_done=0,
             ) from None
         return rows, n, verify
@@ -458,12 +458,12 @@ class Runner:
                         self._progress_row(d, row_id, started, statements_done=i + 1, rows=rows)
                 else:
                     with self.conn.begin():
-                        rows += _execute(self.conn, statements[i])
+                        rows += execute_statement(self.conn, statements[i])
                         self._progress_row(d, row_id, started, statements_done=i + 1, rows=rows)
             except sa.exc.StatementError as e:
                 if self.conn.in_transaction():
                     self.conn.rollback()
-                message = _partial_message(_db_error(e), i, n, self.plan.source, step, self.dialect, outside)
+                message = _partial_message(db_error(e), i, n, self.plan.source, step, self.dialect, outside)
                 with self.conn.begin():
                     self._progress_row(d, row_id, started, status="failed", finished=now(), statements_done=i,
                                        rows=rows, message=message)
@@ -499,7 +499,7 @@ class Runner:
                 with self.conn.begin():
                     total = int(self.conn.exec_driver_sql(action.total, execution_options={"no_parameters": True}).scalar() or 0)
             except sa.exc.StatementError as e:
-                self._finish_failed_batch(d, row_id, started, rows, batches, f"total query failed: {_db_error(e)}")
+                self._finish_failed_batch(d, row_id, started, rows, batches, f"total query failed: {db_error(e)}")
         counts = {"rows": rows, "batches": batches, "this_run": 0}
         progress = self.options.progress
 
@@ -525,7 +525,7 @@ class Runner:
         except sa.exc.StatementError as e:
             if self.conn.in_transaction():
                 self.conn.rollback()
-            self._finish_failed_batch(d, row_id, started, counts["rows"], counts["batches"], _db_error(e), batch_failed=True)
+            self._finish_failed_batch(d, row_id, started, counts["rows"], counts["batches"], db_error(e), batch_failed=True)
         report(True)
         rows, batches = counts["rows"], counts["batches"]
         if outcome.stopped:
@@ -567,7 +567,7 @@ class Runner:
             try:
                 value = fn(ctx)
             except sa.exc.StatementError as e:
-                raise _StepFailure(f"{action.target}: {_db_error(e)}") from None
+                raise _StepFailure(f"{action.target}: {db_error(e)}") from None
             except Exception as e:  # the step's own code failed: a step failure, reported on one line
                 raise _StepFailure(f"{action.target}: {type(e).__name__}: {e}") from None
             return value if isinstance(value, int) and not isinstance(value, bool) else 0
@@ -609,7 +609,7 @@ class Runner:
         return rows, verify
 
 
-def _execute(conn: sa.Connection, statement: str) -> int:
+def execute_statement(conn: sa.Connection, statement: str) -> int:
     """Run one statement as written (no bind-parameter parsing); rows it changed."""
     result = conn.exec_driver_sql(statement, execution_options={"no_parameters": True})
     rows = 0 if result.returns_rows else max(result.rowcount, 0)
@@ -617,7 +617,7 @@ def _execute(conn: sa.Connection, statement: str) -> int:
     return rows
 
 
-def _db_error(e: BaseException) -> str:
+def db_error(e: BaseException) -> str:
     from migrator.db import first_line
 
     orig = getattr(e, "orig", None)
