@@ -33,7 +33,7 @@ import sqlalchemy as sa
 
 from migrator.dialects import Dialect
 from migrator.engine.journal import Journal
-from migrator.engine.planner import Decision, decide
+from migrator.engine.planner import Decision, JournalState, decide
 from migrator.engine.repair import run_rollback
 from migrator.engine.runner import RunOptions, Runner
 from migrator.errors import MigratorError, UsageError
@@ -138,7 +138,7 @@ class _Prover:
         self.conn.commit()
         return state
 
-    def _runner(self, plan: Plan, before_step=None) -> tuple[Runner, object]:
+    def _runner(self, plan: Plan, before_step=None) -> tuple[Runner, JournalState]:
         state = self._state(plan)
         manual = frozenset(s.id for s in plan.steps if s.action_kind == "manual")
         xp = decide(plan, state, self.dialect.name, confirmed=manual)
