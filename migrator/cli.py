@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import click
 
 from migrator import __version__
-from migrator.errors import MigratorError, UsageError
+from migrator.errors import MigratorError, PlanInvalid, UsageError
 
 EXIT_BUG = 70
 EXIT_INTERRUPTED = 130
@@ -183,19 +183,9 @@ def _ask():
 
 
 def _show(report, fmt: str) -> None:
-    from migrator.render import COMMANDS, render
+    from migrator.render import render
 
-    if report.command in COMMANDS:
-        _echo_lines(render(report, fmt, color=_color() and fmt == "text"))
-    elif fmt == "json":
-        import json
-
-        _echo_lines(json.dumps(report.to_dict(), indent=2))
-    else:  # rollback, resolve: a line per step and the headline
-        for step in report.steps:
-            _echo_lines(f"{step.step}: {(step.outcome or step.state or step.verdict).replace('_', ' ')}"
-                        + (f" ({step.error})" if step.error else ""))
-        _echo_lines(report.message or "", err=not report.ok)
+    _echo_lines(render(report, fmt, color=_color() and fmt == "text"))
 
 
 class _BatchProgress:
@@ -297,11 +287,14 @@ def apply_command(ctx, plan_file, database, variables, phases, steps, skips, tag
 
 
 def _write_summary(report, path: str) -> None:
+    import datetime
+
     from migrator.render import render_summary
 
     try:
         with open(path, "w", encoding="utf-8") as f:
-            f.write(render_summary(report))
+            # A run's report is a record of that day, as the seed's summary is.
+            f.write(render_summary(report, date=datetime.date.today().isoformat()))
     except OSError as e:
         raise UsageError(f"cannot write report {path}: {e.strerror or e}") from None
 
@@ -406,9 +399,13 @@ def main(argv: list[str] | None = None) -> int:
     except click.ClickException as e:
         e.show()
         return 2
+    except PlanInvalid as e:
+        for line in e.lines():  # each already starts with file:line:col
+            click.echo(line, err=True)
+        return e.exit_code
     except MigratorError as e:
         for line in e.lines():
-            click.echo(f"migrator: {line}" if not _has_location(line) else line, err=True)
+            click.echo(f"migrator: {line}", err=True)
         return e.exit_code
     except KeyboardInterrupt:
         click.echo("migrator: interrupted", err=True)
@@ -429,8 +426,3 @@ def main(argv: list[str] | None = None) -> int:
     # click returns the Exit code (ctx.exit) or the command's return value.
     return code if isinstance(code, int) else 0
 
-
-def _has_location(line: str) -> bool:
-    # Lines of a PlanInvalid already start with "file:line:col:"; don't prefix them.
-    head = line.split(": ", 1)[0]
-    return head.count(":") >= 2 or head.endswith((".yaml", ".yml"))
