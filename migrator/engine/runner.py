@@ -515,6 +515,11 @@ class Runner:
                 progress(Progress(step.id, counts["batches"], counts["rows"], total, time.monotonic() - t0,
                                   rows_this_run=counts["this_run"], done=done))
 
+        if step.verify and d.verdict != "resume":
+            # `unchanged` compares with the state before the step's first batch; a
+            # resumed step's "before" is gone, so there it stays not evaluated.
+            with self.conn.begin():
+                self.checks.capture(step.verify)
         report(False)
         try:
             outcome = run_batches(
