@@ -30,7 +30,7 @@ class Sizes:
     checks: int = 500
     checks_small: int = 50
     backfill_rows: int = 1_000_000
-    backfill_batch: int = 20_000
+    backfill_batch: int = 10_000
 
 
 QUICK = Sizes(validate_steps=20, apply_steps=4, noop_counts=(2, 4, 8), checks_tables=6, checks=6, checks_small=3,
