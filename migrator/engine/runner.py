@@ -667,10 +667,9 @@ def _manual_prompt(step: Step) -> str:
 
 
 def _waiting_message(source: str, step: Step) -> str:
-    return (
-        f"step {step.id} waits for a person: {step.action.instructions.strip()}\n"
-        f"When it is done, continue with: migrator apply {source} --confirm {step.id}"
-    )
+    # The instructions are shown with the step itself (and in JSON as
+    # `instructions`); the headline only says where the run stopped and how to go on.
+    return f"stopped at manual step {step.id}, which waits for a person; when it is done, continue with: migrator apply {source} --confirm {step.id}"
 
 
 def next_steps(source: str, phases, status: str) -> tuple[str, ...]:

@@ -311,9 +311,9 @@ def test_a_manual_step_waits_with_exit_3_then_confirm_continues_and_journals_who
     assert (report.status, report.exit_code) == ("waiting", 3)
     assert outcomes(report) == [("before", "applied"), ("gate", "waiting"), ("after", "not_reached")]
     assert report.message == (
-        "step gate waits for a person: Run drizzle-kit push and answer its questions.\n"
-        f"When it is done, continue with: migrator apply {path} --confirm gate"
+        f"stopped at manual step gate, which waits for a person; when it is done, continue with: migrator apply {path} --confirm gate"
     )
+    assert report.steps[1].instructions == "Run drizzle-kit push and answer its questions."
     report = api.apply(path, db_url, confirm=["gate"])
     assert report.ok and outcomes(report)[1:] == [("gate", "applied"), ("after", "applied")]
     assert report.steps[1].verify[0].held is True
