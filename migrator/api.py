@@ -6,6 +6,7 @@ SQLAlchemy is imported only inside the functions that talk to a database, so
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -249,6 +250,22 @@ class _Database:
         return False
 
 
+@contextmanager
+def _locked_journal(url: str | None, the_plan, journal, lock_timeout: float, purpose: str):
+    """The database, locked for ``purpose``, with the journal created and read once.
+
+    Yields ``(db, state)``; the read is committed so the runner starts with no
+    transaction open.
+    """
+    from migrator.engine.lock import acquire
+
+    with _Database(url) as db, acquire(db.conn, db.dialect, lock_timeout, purpose=purpose):
+        journal.ensure_table(db.conn)
+        state = journal.read_state(db.conn, the_plan.name, known_to_exist=True)
+        db.conn.commit()
+        yield db, state
+
+
 def _journal(table: str | None):
     from migrator.engine.journal import DEFAULT_TABLE, Journal
 
@@ -312,7 +329,6 @@ def apply(path, url: str | None = None, *, variables: dict[str, str] | None = No
     """
     from dataclasses import replace
 
-    from migrator.engine.lock import acquire
     from migrator.engine.planner import decide
     from migrator.engine.runner import RunOptions, Runner
 
@@ -323,10 +339,7 @@ def apply(path, url: str | None = None, *, variables: dict[str, str] | None = No
     selection = _selection(the_plan, phases, steps, skips, tags)
     confirmed = _confirmed(the_plan, confirm)
     journal = _journal(journal_table)
-    with _Database(url) as db, acquire(db.conn, db.dialect, lock_timeout, purpose="apply"):
-        journal.ensure_table(db.conn)
-        state = journal.read_state(db.conn, the_plan.name, known_to_exist=True)
-        db.conn.commit()
+    with _locked_journal(url, the_plan, journal, lock_timeout, "apply") as (db, state):
         xp = decide(the_plan, state, db.dialect.name, selection, confirmed=confirmed)
         options = RunOptions(ask=None if yes else ask, progress=progress)
         report = Runner(xp, db.conn, db.dialect, journal, state, options).run()
@@ -428,16 +441,12 @@ def rollback(path, url: str | None = None, *, to: str | None = None, last: int |
     """
     from dataclasses import replace
 
-    from migrator.engine.lock import acquire
     from migrator.engine.repair import describe_targets, rollback_targets, run_rollback
     from migrator.report import RunReport
 
     the_plan = load(path, variables)
     journal = _journal(journal_table)
-    with _Database(url) as db, acquire(db.conn, db.dialect, lock_timeout, purpose="rollback"):
-        journal.ensure_table(db.conn)
-        state = journal.read_state(db.conn, the_plan.name, known_to_exist=True)
-        db.conn.commit()
+    with _locked_journal(url, the_plan, journal, lock_timeout, "rollback") as (db, state):
         targets = rollback_targets(the_plan, state, to=to, last=last)
         if not targets:
             report = RunReport(command="rollback", plan=the_plan.name, source=the_plan.source, phases=(),
@@ -458,17 +467,13 @@ def resolve(path, step: str, url: str | None = None, *, applied: bool, variables
     """Record by hand that ``step`` is applied (``applied=True``) or pending again."""
     from dataclasses import replace
 
-    from migrator.engine.lock import acquire
     from migrator.engine.repair import resolve_step
 
     the_plan = load(path, variables)
     if not the_plan.has_id(step) or any(p.id == step for p in the_plan.phases):
         raise UsageError(f"resolve {step}: no such step in plan {the_plan.name}")
     journal = _journal(journal_table)
-    with _Database(url) as db, acquire(db.conn, db.dialect, lock_timeout, purpose="resolve"):
-        journal.ensure_table(db.conn)
-        state = journal.read_state(db.conn, the_plan.name, known_to_exist=True)
-        db.conn.commit()
+    with _locked_journal(url, the_plan, journal, lock_timeout, "resolve") as (db, state):
         report = resolve_step(the_plan, state, step, db.conn, db.dialect, journal, applied=applied)
     return replace(report, database=db.shown)
 

@@ -127,17 +127,6 @@ class StepFailed(MigratorError):
         super().__init__(f"step {step} failed: {message}")
 
 
-class CheckFailed(MigratorError):
-    """A check that must hold did not."""
-
-    exit_code = 1
-
-    def __init__(self, check: str, message: str):
-        self.check = check
-        self.message = message
-        super().__init__(f"check {check} failed: {message}")
-
-
 class JournalMismatch(MigratorError):
     """The journal disagrees with the plan (drift, or a step left running)."""
 

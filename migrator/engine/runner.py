@@ -641,7 +641,7 @@ def _partial_message(error: str, i: int, n: int, source: str, step: Step, dialec
     if not outside:
         committed += " (MySQL commits each DDL statement at once, so they cannot be rolled back)"
     if step.idempotent:
-        how = f"`migrator apply` runs it again from the start (it is idempotent)"
+        how = "`migrator apply` runs it again from the start (it is idempotent)"
     else:
         how = f"`migrator apply` resumes at statement {k}, `migrator resolve {source} {step.id} --pending` restarts it"
     return f"{error}; failed at statement {k} of {n}; {committed}; {how}"

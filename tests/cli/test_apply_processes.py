@@ -1,7 +1,6 @@
 """apply as real processes: concurrency, kill -9 and resume, the manual gate, exit codes."""
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
