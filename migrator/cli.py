@@ -273,6 +273,8 @@ def apply_command(ctx, plan_file, database, variables, phases, steps, skips, tag
     """Apply a plan: lock, journal, per-step transactions, checks."""
     from migrator import api
 
+    if report_file:
+        _check_writable(report_file)  # before the run, not after it changed the database
     _log_to_stderr(ctx)
     progress = _BatchProgress()
     try:
@@ -284,6 +286,14 @@ def apply_command(ctx, plan_file, database, variables, phases, steps, skips, tag
     if report_file:
         _write_summary(report, report_file)
     ctx.exit(report.exit_code)
+
+
+def _check_writable(path: str) -> None:
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise UsageError(f"cannot write report {path}: no such directory {folder}")
+    if not os.access(folder, os.W_OK) or (os.path.exists(path) and not os.access(path, os.W_OK)):
+        raise UsageError(f"cannot write report {path}: permission denied")
 
 
 def _write_summary(report, path: str) -> None:

@@ -130,3 +130,23 @@ def test_a_permission_error_is_one_line_and_exit_1(pg_url, plan_file, capsys):
             conn.exec_driver_sql(f"DROP OWNED BY {role}")
             conn.exec_driver_sql(f"DROP ROLE {role}")
         admin.dispose()
+
+
+def test_an_unwritable_report_path_is_refused_before_anything_runs(sqlite_url, plan_file, capsys, tmp_path):
+    missing = tmp_path / "no" / "such" / "report.md"
+    code, out, err = run(capsys, "apply", plan_file, "--database", sqlite_url, "--report", str(missing))
+    assert (code, err) == (2, f"migrator: cannot write report {missing}: no such directory {missing.parent}\n")
+    code, out, err = run(capsys, "status", plan_file, "--database", sqlite_url, "--format", "json")
+    assert {s["state"] for p in json.loads(out)["phases"] for s in p["steps"]} == {"pending"}
+
+
+def test_report_file_is_the_dated_summary(sqlite_url, plan_file, capsys, tmp_path):
+    import datetime
+
+    target = tmp_path / "report.md"
+    code, _, _ = run(capsys, "apply", plan_file, "--database", sqlite_url, "--report", str(target))
+    text = target.read_text()
+    assert code == 0
+    assert text.startswith("# Migration Summary: ")
+    assert f"**Date:** {datetime.date.today().isoformat()}" in text
+    assert "## Overview" in text and "## Next Steps" in text
