@@ -182,16 +182,25 @@ def _ask():
     return lambda text: click.confirm(text, default=False, err=True)
 
 
-def _show(report, fmt: str) -> None:
+def _quiet(ctx: click.Context) -> bool:
+    return ctx.find_object(Settings).verbosity < 0
+
+
+def _show(ctx: click.Context, report, fmt: str) -> None:
     from migrator.render import render
 
+    if _quiet(ctx) and fmt == "text":  # -q: only errors (JSON and Markdown are asked-for output)
+        if not report.ok and report.message:
+            _echo_lines(report.message, err=True)
+        return
     _echo_lines(render(report, fmt, color=_color() and fmt == "text"))
 
 
 class _BatchProgress:
     """Batch progress: a click progress bar on a terminal, log lines otherwise."""
 
-    def __init__(self) -> None:
+    def __init__(self, quiet: bool = False) -> None:
+        self.quiet = quiet
         self.tty = sys.stderr.isatty()
         self.bar = None
         self.step = None
@@ -200,6 +209,8 @@ class _BatchProgress:
     def __call__(self, p) -> None:
         import time
 
+        if self.quiet:
+            return
         if self.tty and p.total:
             if self.step != p.step:
                 self.close()
@@ -253,7 +264,7 @@ def plan_command(ctx, plan_file, database, variables, phases, steps, skips, tags
     from migrator import api
 
     report = api.plan(plan_file, **_plan_args(ctx, database, variables, phases, steps, skips, tags), offline=offline, dialect=dialect)
-    _show(report, fmt)
+    _show(ctx, report, fmt)
     ctx.exit(4 if detailed_exitcode and report.ok and report.pending else report.exit_code)
 
 
@@ -276,13 +287,13 @@ def apply_command(ctx, plan_file, database, variables, phases, steps, skips, tag
     if report_file:
         _check_writable(report_file)  # before the run, not after it changed the database
     _log_to_stderr(ctx)
-    progress = _BatchProgress()
+    progress = _BatchProgress(quiet=_quiet(ctx))
     try:
         report = api.apply(plan_file, **_plan_args(ctx, database, variables, phases, steps, skips, tags), confirm=confirm,
                            yes=yes, lock_timeout=lock_timeout, dry_run=dry_run, ask=None if yes else _ask(), progress=progress)
     finally:
         progress.close()
-    _show(report, fmt)
+    _show(ctx, report, fmt)
     if report_file:
         _write_summary(report, report_file)
     ctx.exit(report.exit_code)
@@ -319,7 +330,7 @@ def status_command(ctx, plan_file, database, variables, fmt):
     """Each step's state from the journal: applied at, by, duration, drift."""
     from migrator import api
 
-    _show(api.status(plan_file, _database(ctx, database), variables=_parse_vars(variables)), fmt)
+    _show(ctx, api.status(plan_file, _database(ctx, database), variables=_parse_vars(variables)), fmt)
 
 
 @cli.command("verify")
@@ -334,7 +345,7 @@ def verify_command(ctx, plan_file, database, variables, phases, steps, skips, ta
     from migrator import api
 
     report = api.verify(plan_file, **_plan_args(ctx, database, variables, phases, steps, skips, tags))
-    _show(report, fmt)
+    _show(ctx, report, fmt)
     ctx.exit(report.exit_code)
 
 
@@ -354,7 +365,7 @@ def rollback_command(ctx, plan_file, database, variables, fmt, lock_timeout, yes
 
     report = api.rollback(plan_file, _database(ctx, database), to=to, last=last, yes=yes, ask=_ask(),
                           variables=_parse_vars(variables), lock_timeout=lock_timeout)
-    _show(report, fmt)
+    _show(ctx, report, fmt)
     ctx.exit(report.exit_code)
 
 
@@ -395,6 +406,25 @@ def test_command(ctx, plan_file, database, setup, variables, fmt, lock_timeout):
     report = api.test_plan(plan_file, _database(ctx, database), setup=setup, variables=_parse_vars(variables), lock_timeout=lock_timeout)
     _echo_lines(render(report, fmt))
     ctx.exit(report.exit_code)
+
+def _set_verbose(ctx: click.Context, _param, value: int) -> None:
+    if value:
+        ctx.find_object(Settings).verbosity = value
+
+
+def _set_quiet(ctx: click.Context, _param, value: bool) -> None:
+    if value:
+        ctx.find_object(Settings).verbosity = -1
+
+
+# -v/-q are the group's options; people also type them after the command
+# (`migrator apply plan.yaml -q`), so every command accepts them too.
+for _command in cli.commands.values():
+    _command.params += [
+        click.Option(["-v", "--verbose"], count=True, expose_value=False, callback=_set_verbose, help="More output."),
+        click.Option(["-q", "--quiet"], is_flag=True, expose_value=False, callback=_set_quiet, help="Only errors."),
+    ]
+
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the CLI and map failures to exit codes."""

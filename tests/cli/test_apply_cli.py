@@ -150,3 +150,10 @@ def test_report_file_is_the_dated_summary(sqlite_url, plan_file, capsys, tmp_pat
     assert text.startswith("# Migration Summary: ")
     assert f"**Date:** {datetime.date.today().isoformat()}" in text
     assert "## Overview" in text and "## Next Steps" in text
+
+
+def test_quiet_prints_only_errors_before_or_after_the_command(sqlite_url, plan_file, capsys):
+    assert run(capsys, "-q", "apply", plan_file, "--database", sqlite_url) == (0, "", "")
+    assert run(capsys, "status", plan_file, "--database", sqlite_url, "-q") == (0, "", "")
+    code, out, _ = run(capsys, "status", plan_file, "--database", sqlite_url, "-q", "--format", "json")
+    assert code == 0 and json.loads(out)["command"] == "status"
