@@ -60,9 +60,9 @@ def split_statements(text: str, dialect: str) -> list[str]:
     """
     if not text.strip():
         return []
-    single = _lone_statement(text)
-    if single is not None:
-        return [single]
+    plain = _plain_statements(text)
+    if plain is not None:
+        return plain
     from sqlglot.errors import TokenError
     from sqlglot.tokens import TokenType
 
@@ -104,20 +104,27 @@ def split_statements(text: str, dialect: str) -> list[str]:
     return statements
 
 
-def _lone_statement(text: str) -> str | None:
-    """``text`` as its only statement when it cannot hold two, else None.
+#: What can make a semicolon not a separator: quotes, comments, dollar quoting,
+#: escapes, and the BEGIN ... END bodies of routines.
+_NOT_PLAIN = ("'", '"', "`", "--", "/*", "#", "$", "\\")
+_ROUTINE_WORDS = ("TRIGGER", "FUNCTION", "PROCEDURE", "EVENT")
 
-    Without a ``;`` before its end, a comment or a ``$`` (dollar quoting) there is
-    nothing to split, so the tokenizer, and importing sqlglot, can be skipped:
-    most steps are one statement, or a list of them, and tokenizing each one cost
-    a 200-step apply about half a second (see benchmarks/notes.md).
+
+def _plain_statements(text: str) -> list[str] | None:
+    """The statements of ``text`` when every ``;`` in it is a separator, else None.
+
+    Without quotes, comments, dollar quoting, escapes or a routine body there is
+    nothing a tokenizer would know better than ``str.split``, so the tokenizer,
+    and importing sqlglot, can be skipped: that is most migration SQL, and
+    tokenizing each step cost a 200-step apply about half a second (see
+    benchmarks/notes.md). tests/sql pins that both ways agree.
     """
-    body = text.strip()
-    if body.endswith(";"):
-        body = body[:-1].rstrip()
-    if not body or any(mark in body for mark in (";", "--", "/*", "#", "$")):
+    if any(mark in text for mark in _NOT_PLAIN):
         return None
-    return body
+    upper = text.upper()
+    if any(word in upper for word in _ROUTINE_WORDS):
+        return None
+    return [piece.strip() for piece in text.split(";") if piece.strip()]
 
 
 def _in_create_head(piece: list, TokenType) -> bool:

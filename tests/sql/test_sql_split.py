@@ -250,3 +250,23 @@ def test_importing_migrator_sql_does_not_import_sqlglot():
     code = "import sys, migrator.sql; print('sqlglot' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+_PLAIN_CHARS = st.sampled_from(list("abcXYZ (),.=<>*+0123456789_\n\t;") + [";", " ; ", "\n;\n", "BEGIN ", " END", "CASE ", "Trigger", "'", '"', "--", "/*", "$", "#", "`", "\\"])
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_PLAIN_CHARS, max_size=40).map("".join), st.sampled_from(["sqlite", "postgresql", "mysql"]))
+def test_the_plain_text_shortcut_agrees_with_the_tokenizer(text, dialect):
+    """Whenever the str.split shortcut answers, the tokenizer would have answered the same."""
+    from migrator.sql import split as split_module
+
+    shortcut = split_module._plain_statements(text)
+    if shortcut is None:
+        return
+    original = split_module._plain_statements
+    split_module._plain_statements = lambda _text: None  # force the tokenizer path
+    try:
+        assert shortcut == split_statements(text, dialect)
+    finally:
+        split_module._plain_statements = original
