@@ -182,9 +182,12 @@ class _PlanBuilder:
 
     def _check_unused_overrides(self) -> None:
         declared = self.data.get("vars") if isinstance(self.data.get("vars"), dict) else {}
+        undeclared = [name for name in self.overrides if name not in declared]
+        if not undeclared:  # the common case: no need to walk the whole document
+            return
         referenced = set(self._referenced_names(self.data.get("phases")))
-        for name in self.overrides:
-            if name not in declared and name not in referenced:
+        for name in undeclared:
+            if name not in referenced:
                 self.issues.append(
                     Issue(Location(self.path), "", f"--var {name}: the plan neither declares nor uses a variable {name!r}", "variable")
                 )
