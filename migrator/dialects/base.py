@@ -23,8 +23,6 @@ class Dialect:
     name: ClassVar[str] = ""
     #: DDL can be rolled back with the transaction (PostgreSQL, SQLite: yes; MySQL: no).
     transactional_ddl: ClassVar[bool] = True
-    #: Whether the database has schemas that ``schema.table`` names (PostgreSQL).
-    supports_schemas: ClassVar[bool] = False
 
     #: How ``engine.lock`` serialises runs: ``"session"`` (a lock owned by the database
     #: session, released when it ends) or ``"file"`` (an OS lock next to the database file).

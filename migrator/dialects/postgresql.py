@@ -7,7 +7,6 @@ from migrator.dialects.base import Dialect
 class PostgresqlDialect(Dialect):
     name = "postgresql"
     transactional_ddl = True
-    supports_schemas = True
 
     # Catalog reads: one query per kind for any number of tables, from pg_catalog
     # (information_schema hides other roles' objects and is slow on large schemas).

@@ -146,12 +146,6 @@ class Journal:
         entries = {r["step"]: _entry(r) for r in rows}
         return JournalState(entries, exists=True)
 
-    def history(self, conn: sa.Connection, plan: str) -> list[JournalEntry]:
-        """Every row of ``plan``, oldest first (the audit trail)."""
-        t = self.table
-        rows = conn.execute(sa.select(t).where(t.c.plan == plan).order_by(t.c.id)).mappings().all()
-        return [_entry(r) for r in rows]
-
     # --- writing ---------------------------------------------------------------
 
     def insert(self, conn: sa.Connection, row: "Row") -> int:

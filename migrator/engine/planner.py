@@ -108,10 +108,6 @@ class Selection:
             return False
         return True
 
-    @property
-    def everything(self) -> bool:
-        return not (self.phases or self.steps or self.skips or self.tags)
-
 
 def _what(option: str) -> str:
     return {"--phase": "phase", "--step": "step", "--skip": "phase or step"}[option]
