@@ -163,11 +163,10 @@ def inspect(url: str | None = None):
     Returns:
         a :class:`migrator.inspect.InspectResult`.
     """
-    from migrator.db import connect
     from migrator.inspect import inspect_database
 
-    with connect(url) as conn:
-        return inspect_database(conn)
+    with _Database(url) as db:
+        return inspect_database(db.conn)
 
 
 def write_inspect_plan(result, path: str, *, name: str = "inspect-fixes") -> Path | None:

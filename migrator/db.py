@@ -12,8 +12,6 @@ paths that talk to a database.
 from __future__ import annotations
 
 import os
-from contextlib import contextmanager
-from typing import Iterator
 
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
@@ -119,17 +117,6 @@ def _take_over_sqlite_transactions(engine: Engine) -> None:
     @sa.event.listens_for(engine, "begin")
     def _begin(conn):
         conn.exec_driver_sql("BEGIN")
-
-
-@contextmanager
-def connect(url: str | None) -> Iterator[sa.Connection]:
-    """A connection to the database at ``url``; the engine is disposed afterwards."""
-    engine = create_engine(url)
-    try:
-        with engine.connect() as conn:
-            yield conn
-    finally:
-        engine.dispose()
 
 
 def engine_dialect(engine: Engine | sa.Connection) -> str:
