@@ -111,8 +111,8 @@ class LockHeld(MigratorError):
         self.waited = waited
         super().__init__(
             f"database locked by {holder}; waited {waited:g}s "
-            "(the lock is the database's own and is released when that session ends, "
-            "so a dead process cannot leave it stuck; retry later or raise --lock-timeout)"
+            "(the lock ends with that process's database session or, on SQLite, with the "
+            "process itself, so a dead process cannot leave it stuck; retry later or raise --lock-timeout)"
         )
 
 
