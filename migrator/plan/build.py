@@ -16,7 +16,7 @@ from typing import Any, Mapping
 
 from migrator.errors import Issue, Location, PlanInvalid
 from migrator.plan import schema as plan_schema
-from migrator.plan.loader import SourceMap, format_path, load_yaml
+from migrator.plan.loader import SourceMap, format_path, gc_paused, load_yaml
 from migrator.plan.model import (
     ACTION_KINDS,
     CHECK_KINDS,
@@ -75,6 +75,11 @@ def plan_issues(
 
 
 def _checked(path: str, overrides, environ) -> tuple["_PlanBuilder | None", list[Issue]]:
+    with gc_paused():  # the checks allocate as much as the load does; see gc_paused
+        return _checked_unpaused(path, overrides, environ)
+
+
+def _checked_unpaused(path: str, overrides, environ) -> tuple["_PlanBuilder | None", list[Issue]]:
     try:
         data, source_map = load_yaml(path)
     except PlanInvalid as e:
