@@ -38,3 +38,69 @@ def test_loading_leaves_a_disabled_garbage_collector_off(tmp_path, gc_state):
     gc.disable()
     load_plan(str(path))
     assert not gc.isenabled()
+
+
+# YAML 1.1's implicit types, their look-alikes and plain strings, each of which
+# the memoised resolver must type exactly as PyYAML does.
+SCALARS = [
+    "yes", "Yes", "YES", "no", "No", "NO", "on", "On", "ON", "off", "Off", "OFF", "y", "n", "Y", "N",
+    "true", "True", "TRUE", "false", "False", "FALSE", "tRUE", "yES", "onn", "nope",
+    "0", "1", "-1", "+1", "010", "08", "0o17", "0x1F", "0X1F", "0x_1F", "0b101", "-0b1", "1_000", "1__0", "_1",
+    "190:20:30", "1:30", "1:60", "-1:30",
+    "1.5", "1.", ".5", "1e3", "1.0e+3", "1.0e3", "-.inf", "+.INF", ".inf", ".Inf", ".NaN", ".nan", ".NAN", ".nAn", "1_0.5",
+    "~", "null", "Null", "NULL", "nULL", "", " ",
+    "2026-01-01", "2026-1-1", "2026-01-01T10:00:00Z", "2026-01-01 10:00:00.5 +02:00", "2026-01-01x", "20260101",
+    "<<", "<", "=", "==", "!", "&", "*",
+    "SELECT 1", "create-t0001", "t0001", "id", "sql", "table_exists", "mark_applied", "${id_type}", "-", "+", ".",
+]
+
+
+def _stock_and_memoised():
+    import yaml
+
+    from migrator.plan.loader import _Loader
+
+    return yaml.resolver.Resolver(), _Loader("")
+
+
+@pytest.mark.parametrize("implicit", [(True, False), (False, True), (False, False), (True, True)])
+def test_memoised_resolver_types_every_scalar_as_pyyaml_does(implicit):
+    import yaml
+
+    stock, memoised = _stock_and_memoised()
+    for _ in range(2):  # the second round answers from the cache
+        for value in SCALARS:
+            expected = stock.resolve(yaml.ScalarNode, value, implicit)
+            assert memoised.resolve(yaml.ScalarNode, value, implicit) == expected, value
+    for kind in (yaml.SequenceNode, yaml.MappingNode):
+        assert memoised.resolve(kind, None, implicit) == stock.resolve(kind, None, implicit)
+
+
+def test_memoised_resolver_answers_depend_on_the_arguments_not_the_order():
+    import yaml
+
+    _, memoised = _stock_and_memoised()
+    assert memoised.resolve(yaml.ScalarNode, "yes", (True, False)) == "tag:yaml.org,2002:bool"
+    assert memoised.resolve(yaml.ScalarNode, "yes", (False, True)) == "tag:yaml.org,2002:str"
+    assert memoised.resolve(yaml.ScalarNode, "yes", (True, False)) == "tag:yaml.org,2002:bool"
+
+
+def test_documents_compose_to_the_same_nodes_as_with_pyyamls_loader():
+    import yaml
+
+    from migrator.plan.loader import _Loader
+
+    lines = [f"k{i}: {v}" for i, v in enumerate(SCALARS) if v.strip() and v[0] not in "!&*" and v != "-"]
+    lines += [f"q{i}: '{v}'" for i, v in enumerate(SCALARS)]
+    lines += ["seq: [yes, 'no', 0x1F, ~, 2026-01-01, [1_000, .inf]]", "map: {on: off, 010: 1:30}", "tagged: !!str 10"]
+
+    def shape(node):
+        children = node.value if isinstance(node.value, list) else []
+        flat = [c for pair in children for c in (pair if isinstance(pair, tuple) else (pair,))]
+        return (type(node).__name__, node.tag, node.value if not flat else [shape(c) for c in flat],
+                node.start_mark.line, node.start_mark.column)
+
+    ours = yaml.compose("\n".join(lines), Loader=_Loader)
+    theirs = yaml.compose("\n".join(lines), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    assert shape(ours) == shape(theirs)
+    assert {c.tag for _, c in ours.value} >= {"tag:yaml.org,2002:" + t for t in ("bool", "int", "float", "null", "timestamp", "str")}
