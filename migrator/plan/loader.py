@@ -11,7 +11,6 @@ import gc
 import os
 from contextlib import contextmanager
 from functools import lru_cache
-from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
@@ -26,6 +25,7 @@ MAX_NODES = 2_000_000
 PathKey = tuple  # ("phases", 0, "steps", 2, "sql")
 
 _STR_TAG = "tag:yaml.org,2002:str"
+_MERGE_TAG = "tag:yaml.org,2002:merge"
 
 
 class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
@@ -52,30 +52,49 @@ class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[mi
         super().dispose()
 
 
-@dataclass
 class SourceMap:
     """Where each node of a loaded document stands in its file.
 
-    ``values[path]`` is the position of the value at ``path``;
-    ``keys[path]`` is the position of the key that introduces it.
-    Positions are 1-based ``(line, col)``.
+    Holds the composed YAML nodes and finds a path's position only when asked,
+    by following the path through them as the builder did: recording every
+    node's position up front was the largest part of loading a valid plan,
+    which never asks (issue #9). A mapping's keys are indexed on first visit.
     """
 
-    file: str
-    values: dict[PathKey, tuple[int, int]] = field(default_factory=dict)
-    keys: dict[PathKey, tuple[int, int]] = field(default_factory=dict)
+    def __init__(self, file: str, root: yaml.Node | None = None):
+        self.file = file
+        self._root = root
+        self._keys: dict[int, dict[Any, tuple[yaml.Node, yaml.Node]]] = {}  # id(mapping node) → key → nodes
 
     def location(self, path: PathKey, *, key: bool = False) -> Location:
         """The location of ``path`` (its key when ``key``), else of its nearest ancestor."""
-        table = self.keys if key else self.values
-        probe = tuple(path)
-        while True:
-            pos = table.get(probe) or self.values.get(probe)
-            if pos:
-                return Location(self.file, *pos)
-            if not probe:
-                return Location(self.file, 1, 1)
-            probe = probe[:-1]
+        node = self._root
+        if node is None:
+            return Location(self.file, 1, 1)
+        key_node = None
+        for part in path:
+            child = self._child(node, part)
+            if child is None:
+                break
+            key_node, node = child
+        mark = (key_node if key and key_node is not None else node).start_mark
+        return Location(self.file, mark.line + 1, mark.column + 1)
+
+    def _child(self, node: yaml.Node, part: Any) -> tuple[yaml.Node | None, yaml.Node] | None:
+        if isinstance(node, yaml.SequenceNode):
+            if isinstance(part, int) and 0 <= part < len(node.value):
+                return None, node.value[part]
+            return None
+        if not isinstance(node, yaml.MappingNode):
+            return None
+        index = self._keys.get(id(node))
+        if index is None:
+            index = self._keys[id(node)] = {}
+            # As the builder: merged keys first, non-scalar keys dropped, the first of duplicates kept.
+            for key_node, value_node in _pairs(node):
+                if isinstance(key_node, yaml.ScalarNode) and key_node.value not in index:
+                    index[key_node.value] = (key_node, value_node)
+        return index.get(part)
 
 
 def format_path(path: PathKey) -> str:
@@ -155,7 +174,6 @@ def parse_yaml(text: str, path: str) -> tuple[Any, SourceMap]:
 
 
 def _parse_yaml(text: str, path: str) -> tuple[Any, SourceMap]:
-    source_map = SourceMap(path)
     if not text.strip():
         raise PlanInvalid([Issue(Location(path, 1, 1), "", "empty file: a plan needs migrator, name and phases", "empty")])
     try:
@@ -179,11 +197,11 @@ def _parse_yaml(text: str, path: str) -> tuple[Any, SourceMap]:
         raise PlanInvalid(
             [Issue(Location(path, second.line + 1, second.column + 1), "", "more than one YAML document; a plan file holds one", "yaml")]
         )
-    builder = _Builder(source_map)
+    builder = _Builder(path)
     data = builder.build(nodes[0], ())
     if builder.issues:
         raise PlanInvalid(builder.issues)
-    return data, source_map
+    return data, SourceMap(path, nodes[0])
 
 
 def _char_at(text: str, line: int, column: int) -> str:
@@ -192,24 +210,24 @@ def _char_at(text: str, line: int, column: int) -> str:
 
 
 class _Builder:
-    """Turns composed nodes into Python data, recording positions and duplicate keys."""
+    """Turns composed nodes into Python data, reporting duplicate keys and bad values."""
 
-    def __init__(self, source_map: SourceMap):
-        self.source_map = source_map
+    def __init__(self, file: str):
+        self.file = file
         self.issues: list[Issue] = []
         self.count = 0
         self.constructor = yaml.constructor.SafeConstructor()
 
-    def _pos(self, node: yaml.Node) -> tuple[int, int]:
-        return (node.start_mark.line + 1, node.start_mark.column + 1)
+    def _location(self, node: yaml.Node) -> Location:
+        return Location(self.file, node.start_mark.line + 1, node.start_mark.column + 1)
+
+    def _issue(self, node: yaml.Node, path: PathKey, message: str) -> Issue:
+        return Issue(self._location(node), format_path(path), message, "yaml")
 
     def build(self, node: yaml.Node, path: PathKey) -> Any:
         self.count += 1
         if self.count > MAX_NODES:
-            raise PlanInvalid([Issue(Location(self.source_map.file, *self._pos(node)), format_path(path), "document too large (too many nodes, possibly an alias bomb)", "yaml")])
-        mark = node.start_mark
-        if path not in self.source_map.values:
-            self.source_map.values[path] = (mark.line + 1, mark.column + 1)
+            raise PlanInvalid([self._issue(node, path, "document too large (too many nodes, possibly an alias bomb)")])
         cls = type(node)
         if cls is yaml.ScalarNode and node.tag == _STR_TAG:
             return node.value  # the common case, without the constructor's overhead
@@ -220,63 +238,66 @@ class _Builder:
         try:
             return self.constructor.construct_object(node, deep=True)
         except yaml.constructor.ConstructorError as e:
-            self.issues.append(Issue(Location(self.source_map.file, *self._pos(node)), format_path(path), f"invalid value: {e.problem}", "yaml"))
+            self.issues.append(self._issue(node, path, f"invalid value: {e.problem}"))
             return None
 
     def _mapping(self, node: yaml.MappingNode, path: PathKey) -> dict:
         out: dict = {}
-        seen: dict[Any, tuple[int, int]] = {}
-        for key_node, value_node in self._pairs(node):
-            if type(key_node) is yaml.ScalarNode and key_node.tag == _STR_TAG:
+        seen: dict[Any, yaml.Node] = {}
+        pairs = node.value
+        if _MERGE_TAG in {key_node.tag for key_node, _ in pairs}:
+            pairs = _pairs(node)
+        for key_node, value_node in pairs:
+            if key_node.tag == _STR_TAG and type(key_node) is yaml.ScalarNode:
                 key = key_node.value
             else:
                 key = self.build_key(key_node, path)
                 if key is _BAD_KEY:
                     continue
-            key_pos = self._pos(key_node)
             if key in seen:
-                first = seen[key]
+                first = seen[key].start_mark.line + 1
                 self.issues.append(
                     Issue(
-                        Location(self.source_map.file, *key_pos),
+                        self._location(key_node),
                         format_path(path + (key,)),
-                        f"duplicate key {key!r} (first at line {first[0]}); YAML would silently keep only the last one",
+                        f"duplicate key {key!r} (first at line {first}); YAML would silently keep only the last one",
                         "duplicate-key",
                     )
                 )
                 continue
-            seen[key] = key_pos
-            self.source_map.keys[path + (key,)] = key_pos
+            seen[key] = key_node
             out[key] = self.build(value_node, path + (key,))
         return out
 
-    def _pairs(self, node: yaml.MappingNode):
-        if not any(k.tag == "tag:yaml.org,2002:merge" for k, _ in node.value):
-            return node.value
-        # YAML merge keys (`<<: *defaults`): the merged entries come first, then
-        # the mapping's own keys override them, as the YAML spec says.
-        merged: list = []
-        own: list = []
-        for key_node, value_node in node.value:
-            if key_node.tag == "tag:yaml.org,2002:merge":
-                sources = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
-                for src in sources:
-                    if isinstance(src, yaml.MappingNode):
-                        merged.extend(self._pairs(src))
-            else:
-                own.append((key_node, value_node))
-        if not merged:
-            return own
-        own_keys = {k.value for k, _ in own if isinstance(k, yaml.ScalarNode)}
-        return [(k, v) for k, v in merged if not (isinstance(k, yaml.ScalarNode) and k.value in own_keys)] + own
-
     def build_key(self, node: yaml.Node, path: PathKey):
         if not isinstance(node, yaml.ScalarNode):
-            self.issues.append(Issue(Location(self.source_map.file, *self._pos(node)), format_path(path), "mapping keys must be plain strings", "yaml"))
+            self.issues.append(self._issue(node, path, "mapping keys must be plain strings"))
             return _BAD_KEY
         value = self.constructor.construct_object(node)
         # YAML 1.1 reads `on:`, `yes:` and numbers as non-strings; keys in a plan are names.
         return node.value if not isinstance(value, str) else value
+
+
+def _pairs(node: yaml.MappingNode) -> list:
+    """A mapping's (key, value) nodes with YAML merge keys (``<<: *defaults``) expanded."""
+    if not any(k.tag == _MERGE_TAG for k, _ in node.value):
+        return node.value
+    # The merged entries come first, then the mapping's own keys override
+    # them, as the YAML spec says.
+    merged: list = []
+    own: list = []
+    for key_node, value_node in node.value:
+        if key_node.tag == _MERGE_TAG:
+            sources = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
+            for src in sources:
+                if isinstance(src, yaml.MappingNode):
+                    merged.extend(_pairs(src))
+        else:
+            own.append((key_node, value_node))
+    if not merged:
+        return own
+    own_keys = {k.value for k, _ in own if isinstance(k, yaml.ScalarNode)}
+    return [(k, v) for k, v in merged if not (isinstance(k, yaml.ScalarNode) and k.value in own_keys)] + own
 
 
 _BAD_KEY = object()

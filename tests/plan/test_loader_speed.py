@@ -104,3 +104,45 @@ def test_documents_compose_to_the_same_nodes_as_with_pyyamls_loader():
     theirs = yaml.compose("\n".join(lines), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     assert shape(ours) == shape(theirs)
     assert {c.tag for _, c in ours.value} >= {"tag:yaml.org,2002:" + t for t in ("bool", "int", "float", "null", "timestamp", "str")}
+
+
+MAPPED = """\
+defaults: &d
+  title: T
+  sql: SELECT 1
+phases:
+  - id: p
+    steps:
+      - <<: *d
+        id: s
+        title: own
+      - {id: t, tags: [a, b]}
+"""
+
+
+@pytest.mark.parametrize(
+    ("path", "key", "expected"),
+    [
+        ((), False, (1, 1)),
+        (("phases",), False, (5, 3)),
+        (("phases",), True, (4, 1)),
+        (("phases", 0, "steps", 0, "id"), False, (8, 13)),
+        (("phases", 0, "steps", 0, "id"), True, (8, 9)),
+        (("phases", 0, "steps", 0, "title"), True, (9, 9)),  # its own key overrides the merged one
+        (("phases", 0, "steps", 0, "sql"), False, (3, 8)),  # merged: where the anchor wrote it
+        (("phases", 0, "steps", 0, "sql"), True, (3, 3)),
+        (("phases", 0, "steps", 1), True, (10, 9)),  # a list item has no key: its value
+        (("phases", 0, "steps", 1, "tags", 1), False, (10, 27)),
+        (("phases", 0, "steps", 1, "tags", 7), False, (10, 23)),  # no such item: the list
+        (("phases", 0, "steps", 1, "sqll"), True, (10, 9)),  # no such key: the step
+        (("phases", 0, "id", "deeper"), True, (5, 5)),  # nearest ancestor's key
+        (("phases", "0"), False, (5, 3)),  # a list is not indexed by strings
+        (("nope", 0), False, (1, 1)),
+    ],
+)
+def test_source_map_places_every_path_and_its_nearest_ancestor(path, key, expected):
+    from migrator.plan.loader import parse_yaml
+
+    _, source_map = parse_yaml(MAPPED, "plan.yaml")
+    location = source_map.location(path, key=key)
+    assert (location.file, location.line, location.col) == ("plan.yaml", *expected)
