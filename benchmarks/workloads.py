@@ -69,8 +69,11 @@ class Context:
 
 @contextmanager
 def counting_queries():
-    """Count every statement sent to any database while the block runs."""
+    """Count every statement sent to any database while the block runs: through
+    SQLAlchemy, and through the driver-level connection of the no-op re-apply."""
     import sqlalchemy as sa
+
+    from migrator import driver
 
     box = [0]
 
@@ -78,9 +81,11 @@ def counting_queries():
         box[0] += 1
 
     sa.event.listen(sa.engine.Engine, "before_cursor_execute", count)
+    driver.statement_listeners.append(count)
     try:
         yield box
     finally:
+        driver.statement_listeners.remove(count)
         sa.event.remove(sa.engine.Engine, "before_cursor_execute", count)
 
 
@@ -389,7 +394,7 @@ def _count_row(db_name: str, ns, counts) -> Row:
     label = " / ".join(f"{n:,}" for n in ns)
     return Row(f"no-op re-apply: queries for N = {label}, {db_name}", " / ".join(map(str, counts)),
                target="independent of N", passed=len(set(counts)) == 1,
-               note="in-process, SQLAlchemy before_cursor_execute")
+               note="in-process: SQLAlchemy before_cursor_execute and migrator.driver.statement_listeners")
 
 
 # --- 4. checks ------------------------------------------------------------------------------------

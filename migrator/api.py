@@ -259,8 +259,8 @@ def _locked_journal(url: str | None, the_plan, journal, lock_timeout: float, pur
     from migrator.engine.lock import acquire
 
     with _Database(url) as db, acquire(db.conn, db.dialect, lock_timeout, purpose=purpose):
-        journal.ensure_table(db.conn)
-        state = journal.read_state(db.conn, the_plan.name, known_to_exist=True)
+        journal.ensure_table(db.conn, db.dialect)
+        state = journal.read_state(db.conn, db.dialect, the_plan.name, known_to_exist=True)
         db.conn.commit()
         yield db, state
 
@@ -300,7 +300,7 @@ def plan(path, url: str | None = None, *, variables: dict[str, str] | None = Non
             raise UsageError(f"--dialect {dialect}: {e}") from None
         return dry_run(the_plan, JournalState(), dialect_name(name), selection, confirmed=confirmed)
     with _Database(url) as db:
-        state = _journal(journal_table).read_state(db.conn, the_plan.name)
+        state = _journal(journal_table).read_state(db.conn, db.dialect, the_plan.name)
         db.conn.rollback()
         report = dry_run(the_plan, state, db.dialect.name, selection, confirmed=confirmed, conn=db.conn)
     return replace(report, database=db.shown)
@@ -329,7 +329,7 @@ def apply(path, url: str | None = None, *, variables: dict[str, str] | None = No
     from dataclasses import replace
 
     from migrator.engine.planner import decide
-    from migrator.engine.runner import RunOptions, Runner
+    from migrator.engine.shortcut import settled_apply
 
     if dry_run:
         return plan(path, url, variables=variables, phases=phases, steps=steps, skips=skips, tags=tags,
@@ -338,8 +338,15 @@ def apply(path, url: str | None = None, *, variables: dict[str, str] | None = No
     selection = _selection(the_plan, phases, steps, skips, tags)
     confirmed = _confirmed(the_plan, confirm)
     journal = _journal(journal_table)
+    # Nothing to run (the usual re-apply in a pipeline): answered through the driver,
+    # without loading SQLAlchemy; otherwise (None) the full way below.
+    settled = settled_apply(the_plan, url, journal, selection, confirmed)
+    if settled is not None:
+        return settled
     with _locked_journal(url, the_plan, journal, lock_timeout, "apply") as (db, state):
         xp = decide(the_plan, state, db.dialect.name, selection, confirmed=confirmed)
+        from migrator.engine.runner import RunOptions, Runner
+
         options = RunOptions(ask=None if yes else ask, progress=progress)
         report = Runner(xp, db.conn, db.dialect, journal, state, options).run()
     return replace(report, database=db.shown)
@@ -354,7 +361,7 @@ def status(path, url: str | None = None, *, variables: dict[str, str] | None = N
 
     the_plan = load(path, variables)
     with _Database(url) as db:
-        state = _journal(journal_table).read_state(db.conn, the_plan.name)
+        state = _journal(journal_table).read_state(db.conn, db.dialect, the_plan.name)
         db.conn.rollback()
     return replace(status_report(the_plan, state, db.dialect.name), database=db.shown)
 
@@ -380,7 +387,7 @@ def verify(path, url: str | None = None, *, variables: dict[str, str] | None = N
     the_plan = load(path, variables)
     selection = _selection(the_plan, phases, steps, skips, tags)
     with _Database(url) as db:
-        state = _journal(journal_table).read_state(db.conn, the_plan.name)
+        state = _journal(journal_table).read_state(db.conn, db.dialect, the_plan.name)
         db.conn.rollback()
         report = verify_report(the_plan, state, db.dialect.name, selection, db.conn)
     return replace(report, database=db.shown)

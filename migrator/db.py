@@ -11,17 +11,13 @@ paths that talk to a database.
 """
 from __future__ import annotations
 
-import os
-
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL, Engine, make_url
 
 from migrator.dialects import dialect_name
 from migrator.errors import DatabaseUnavailable, UsageError
-
-DEFAULT_URL = "sqlite:///migrator.sqlite"
-URL_ENV = "MIGRATOR_DATABASE_URL"
+from migrator.urls import DEFAULT_URL, URL_ENV, first_line, mask_text, resolve_url  # noqa: F401  (re-exported)
 
 # Bare scheme → the driver migrator ships with.
 _DEFAULT_DRIVERS = {
@@ -32,17 +28,12 @@ _DEFAULT_DRIVERS = {
 }
 
 
-def resolve_url(url: str | None) -> str:
-    """The URL to use: the given one, else the environment's, else the default."""
-    return url or os.environ.get(URL_ENV) or DEFAULT_URL
-
-
 def parse_url(url: str) -> URL:
     """Parse and normalise a database URL; a malformed one is a UsageError (exit 2)."""
     try:
         parsed = make_url(url)
     except (sa_exc.ArgumentError, ValueError) as e:
-        raise UsageError(f"invalid database URL {_mask_text(url)!r}: {e}") from None
+        raise UsageError(f"invalid database URL {mask_text(url)!r}: {e}") from None
     driver = _DEFAULT_DRIVERS.get(parsed.drivername)
     if driver:
         parsed = parsed.set(drivername=driver)
@@ -55,18 +46,8 @@ def mask(url: str | URL) -> str:
         try:
             url = make_url(url)
         except (sa_exc.ArgumentError, ValueError):
-            return _mask_text(url)
+            return mask_text(url)
     return url.render_as_string(hide_password=True)
-
-
-def _mask_text(text: str) -> str:
-    # For strings SQLAlchemy could not parse: hide anything between ':' and '@'.
-    head, sep, tail = text.rpartition("@")
-    if not sep or "://" not in head:
-        return text
-    scheme, _, cred = head.partition("://")
-    user = cred.split(":", 1)[0]
-    return f"{scheme}://{user}:***@{tail}" if ":" in cred else text
 
 
 def create_engine(url: str | None, **kwargs) -> Engine:
@@ -122,13 +103,3 @@ def _take_over_sqlite_transactions(engine: Engine) -> None:
 def engine_dialect(engine: Engine | sa.Connection) -> str:
     """migrator's dialect name for an engine or connection."""
     return dialect_name(engine.dialect.name)
-
-
-def first_line(error: BaseException) -> str:
-    """A driver error's message, on one line, without SQLAlchemy's background link."""
-    text = str(error).strip()
-    for line in text.splitlines():
-        line = line.strip()
-        if line and not line.startswith("(Background on this error"):
-            return line
-    return type(error).__name__

@@ -36,8 +36,8 @@ class CheckContext:
         return self.catalog.dialect
 
     def quote_table(self, ref: TableRef) -> str:
-        name = self.db.quote(self.conn, ref.name)
-        return f"{self.db.quote(self.conn, ref.schema)}.{name}" if ref.qualified else name
+        name = self.db.quote(ref.name)
+        return f"{self.db.quote(ref.schema)}.{name}" if ref.qualified else name
 
 
 @dataclass(frozen=True, slots=True)

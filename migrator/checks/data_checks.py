@@ -86,7 +86,7 @@ def no_orphans(spec: CheckSpec, ctx: CheckContext) -> Found:
         raise Unmet(f"table {show_table(target)} has no primary key; name the referenced columns")
     if len(ref_columns) != len(columns):
         raise Unmet(f"{len(columns)} column(s) ({joined(columns)}) but {len(ref_columns)} referenced ({joined(ref_columns)})")
-    q = lambda name: ctx.db.quote(ctx.conn, name)  # noqa: E731
+    q = lambda name: ctx.db.quote(name)  # noqa: E731
     # MATCH SIMPLE, as foreign keys check: a row with a NULL in the key references nothing.
     orphan = " AND ".join(f"c.{q(c)} IS NOT NULL" for c in columns)
     join = " AND ".join(f"p.{q(r)} = c.{q(c)}" for c, r in zip(columns, ref_columns))

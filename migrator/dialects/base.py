@@ -115,9 +115,21 @@ class Dialect:
                 return line.strip()
         return type(orig).__name__
 
-    def quote(self, conn, name: str) -> str:
-        """``name`` quoted as an identifier for this connection, always (never pasted)."""
-        return conn.dialect.identifier_preparer.quote_identifier(name)
+    #: The identifier quote character (a quote inside a name is written twice).
+    identifier_quote: ClassVar[str] = '"'
+    #: How a named parameter is written in SQL sent with ``exec_driver_sql`` or to the
+    #: driver's own cursor: the driver's paramstyle (sqlite3: named; psycopg, PyMySQL: pyformat).
+    driver_parameter: ClassVar[str] = "%({})s"
+
+    def quote(self, name: str) -> str:
+        """``name`` quoted as an identifier, always (never pasted); as SQLAlchemy's
+        ``quote_identifier`` does, without needing it."""
+        q = self.identifier_quote
+        return q + name.replace(q, q + q) + q
+
+    def param(self, name: str) -> str:
+        """The placeholder of the named parameter ``name`` in driver-level SQL."""
+        return self.driver_parameter.format(name)
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)

@@ -6,6 +6,7 @@ from migrator.dialects.base import Dialect
 
 class MysqlDialect(Dialect):
     name = "mysql"
+    identifier_quote = "`"
     # An implicit commit precedes and follows each DDL statement, so a failed step
     # cannot be undone; the engine records how many statements completed instead.
     transactional_ddl = False

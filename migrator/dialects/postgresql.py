@@ -42,21 +42,17 @@ class PostgresqlDialect(Dialect):
 
     # The migration lock is a session-level advisory lock: it survives the per-step
     # commits and PostgreSQL releases it when the session ends, even on kill -9.
+    # Driver-level SQL (``exec_driver_sql``), so that the driver-only no-op re-apply
+    # (migrator.engine.shortcut) takes the same lock the same way.
     def try_lock(self, conn, key: str) -> bool:
-        from sqlalchemy import text
-
-        return bool(conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": _lock_number(key)}).scalar())
+        return bool(conn.exec_driver_sql("SELECT pg_try_advisory_lock(%(k)s)", {"k": _lock_number(key)}).scalar())
 
     def release_lock(self, conn, key: str) -> None:
-        from sqlalchemy import text
-
-        conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _lock_number(key)})
+        conn.exec_driver_sql("SELECT pg_advisory_unlock(%(k)s)", {"k": _lock_number(key)})
 
     def set_session_label(self, conn, label: str) -> None:
-        from sqlalchemy import text
-
         # application_name is what pg_stat_activity shows others (63 bytes at most).
-        conn.execute(text("SELECT set_config('application_name', :n, false)"), {"n": label[:63]})
+        conn.exec_driver_sql("SELECT set_config('application_name', %(n)s, false)", {"n": label[:63]})
 
     def lock_holder(self, conn, key: str) -> str | None:
         from sqlalchemy import text

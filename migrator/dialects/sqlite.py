@@ -10,6 +10,7 @@ class SqliteDialect(Dialect):
     # The migration lock is an OS file lock next to the database file (see
     # migrator.engine.lock for why not the database's own write lock).
     lock_kind = "file"
+    driver_parameter = ":{}"
 
     def run_outside_transaction(self, conn, statement: str) -> int:
         # migrator.db emits BEGIN itself on SQLite (for transactional DDL), also under
@@ -33,11 +34,11 @@ class SqliteDialect(Dialect):
     static_catalog_settings = ("main", True)
 
     def read_tables(self, conn, schema: str) -> list[str]:
-        sql = f"SELECT name FROM {self.quote(conn, schema)}.sqlite_master WHERE type IN ('table', 'view')"
+        sql = f"SELECT name FROM {self.quote(schema)}.sqlite_master WHERE type IN ('table', 'view')"
         return [r[0] for r in _catalog_rows(conn, sql, schema, None)]
 
     def read_columns(self, conn, schema: str, tables: list[str]) -> list[tuple]:
-        sql = _SQLITE_COLUMNS.format(master=f"{self.quote(conn, schema)}.sqlite_master")
+        sql = _SQLITE_COLUMNS.format(master=f"{self.quote(schema)}.sqlite_master")
         # An INTEGER PRIMARY KEY is the rowid and never NULL; other key columns may be (SQLite's quirk).
         return [
             (t, c, ctype or "", not notnull and not (pk and ctype.upper() == "INTEGER"), None)
@@ -45,14 +46,14 @@ class SqliteDialect(Dialect):
         ]
 
     def read_indexes(self, conn, schema: str, tables: list[str]) -> list[tuple]:
-        sql = _SQLITE_INDEXES.format(master=f"{self.quote(conn, schema)}.sqlite_master")
+        sql = _SQLITE_INDEXES.format(master=f"{self.quote(schema)}.sqlite_master")
         grouped: dict[tuple, list] = {}
         for t, name, unique, origin, column in _catalog_rows(conn, sql, schema, tables):
             grouped.setdefault((t, name, bool(unique), origin == "pk"), []).append(column)
         return [(*key, tuple(cols)) for key, cols in grouped.items()]
 
     def read_foreign_keys(self, conn, schema: str, tables: list[str]) -> list[tuple]:
-        sql = _SQLITE_FOREIGN_KEYS.format(master=f"{self.quote(conn, schema)}.sqlite_master")
+        sql = _SQLITE_FOREIGN_KEYS.format(master=f"{self.quote(schema)}.sqlite_master")
         grouped: dict[tuple, tuple[list, list]] = {}
         for t, fk_id, rt, col, rcol, on_delete in _catalog_rows(conn, sql, schema, tables):
             cols, rcols = grouped.setdefault((t, fk_id, rt, on_delete.lower()), ([], []))

@@ -20,7 +20,8 @@ from migrator.engine.planner import (
     decide,
     precondition_outcome,
 )
-from migrator.engine.runner import Checks, base_result, step_statements
+from migrator.engine.outcomes import base_result
+from migrator.engine.runner import Checks, step_statements
 from migrator.plan.model import Plan
 from migrator.report import CheckResult, PhaseResult, RunReport, StepResult
 

@@ -23,8 +23,7 @@ import os
 import socket
 from dataclasses import dataclass
 from datetime import datetime, timezone
-
-import sqlalchemy as sa
+from functools import cached_property, lru_cache
 
 from migrator import __version__
 from migrator.engine.planner import JournalEntry, JournalState
@@ -34,37 +33,56 @@ DEFAULT_TABLE = "migrator_journal"
 #: Version of the journal's own layout; bump it with a migration of the table.
 SCHEMA_VERSION = 1
 STATUSES = ("applied", "failed", "skipped", "marked_applied", "running", "partial", "rolled_back")
+#: The journal's columns, in the order :meth:`Journal.read_state` selects them.
+COLUMNS = (
+    "id", "plan", "phase", "step", "checksum", "status", "started_at", "finished_at", "duration_ms",
+    "rows_affected", "statements_done", "batches_done", "run_by", "host", "tool_version", "message",
+)
 
 
-class _Timestamp(sa.types.TypeDecorator):
+@lru_cache(maxsize=None)
+def _timestamp_type():
     """Microsecond timestamps on MySQL (its DATETIME keeps whole seconds by default).
 
     A TypeDecorator rather than ``with_variant(mysql.DATETIME(fsp=6))``, so that
     SQLAlchemy's MySQL dialect is imported on MySQL only, not by every
     ``apply`` (~40 ms of start-up; see benchmarks/notes.md).
     """
+    import sqlalchemy as sa
 
-    impl = sa.DateTime
-    cache_ok = True
+    class Timestamp(sa.types.TypeDecorator):
+        impl = sa.DateTime
+        cache_ok = True
 
-    def load_dialect_impl(self, dialect):
-        if dialect.name in ("mysql", "mariadb"):
-            from sqlalchemy.dialects.mysql import DATETIME
+        def load_dialect_impl(self, dialect):
+            if dialect.name in ("mysql", "mariadb"):
+                from sqlalchemy.dialects.mysql import DATETIME
 
-            return dialect.type_descriptor(DATETIME(fsp=6))
-        return dialect.type_descriptor(sa.DateTime())
+                return dialect.type_descriptor(DATETIME(fsp=6))
+            return dialect.type_descriptor(sa.DateTime())
 
-
-_TIMESTAMP = _Timestamp()
+    return Timestamp()
 
 
 @dataclass(frozen=True)
 class Journal:
-    """The journal's tables (their names are configurable, the layout is not)."""
+    """The journal's tables (their names are configurable, the layout is not).
+
+    Reading (:meth:`read_version`, :meth:`read_state`) is plain driver-level SQL
+    through ``conn.exec_driver_sql``, so that the same code reads through an
+    SQLAlchemy connection and through :class:`migrator.engine.driver.DriverConnection`
+    (the no-op re-apply, which never loads SQLAlchemy). Creating and writing use
+    SQLAlchemy's table objects, built on first use.
+    """
 
     name: str = DEFAULT_TABLE
 
-    def __post_init__(self):
+    @cached_property
+    def tables(self):
+        """``(journal, meta)`` as SQLAlchemy tables."""
+        import sqlalchemy as sa
+
+        timestamp = _timestamp_type()
         metadata = sa.MetaData()
         table = sa.Table(
             self.name,
@@ -75,8 +93,8 @@ class Journal:
             sa.Column("step", sa.String(255), nullable=False),
             sa.Column("checksum", sa.String(128), nullable=False),
             sa.Column("status", sa.String(32), nullable=False),
-            sa.Column("started_at", _TIMESTAMP, nullable=True),
-            sa.Column("finished_at", _TIMESTAMP, nullable=True),
+            sa.Column("started_at", timestamp, nullable=True),
+            sa.Column("finished_at", timestamp, nullable=True),
             sa.Column("duration_ms", sa.Integer, nullable=True),
             sa.Column("rows_affected", sa.BigInteger, nullable=True),
             sa.Column("statements_done", sa.Integer, nullable=True),
@@ -88,43 +106,52 @@ class Journal:
             sa.Index(f"ix_{self.name}_plan_step", "plan", "step", "id"),
         )
         meta = sa.Table(
-            f"{self.name}_meta",
+            self.meta_name,
             metadata,
             sa.Column("name", sa.String(64), primary_key=True),
             sa.Column("value", sa.String(255), nullable=False),
         )
-        object.__setattr__(self, "metadata", metadata)
-        object.__setattr__(self, "table", table)
-        object.__setattr__(self, "meta", meta)
+        return table, meta
+
+    @property
+    def meta_name(self) -> str:
+        return f"{self.name}_meta"
+
+    @cached_property
+    def _writes(self):
         # Built once: a step's journal write is then only the parameters (per-step overhead).
-        object.__setattr__(self, "_insert", table.insert())
-        object.__setattr__(
-            self, "_update", table.update().where(table.c.id == sa.bindparam("row_id")).values(
-                {c.name: sa.bindparam(c.name) for c in table.columns if c.name != "id"}
-            )
+        import sqlalchemy as sa
+
+        table, _ = self.tables
+        update = table.update().where(table.c.id == sa.bindparam("row_id")).values(
+            {c.name: sa.bindparam(c.name) for c in table.columns if c.name != "id"}
         )
+        return table.insert(), update
 
     # --- schema ----------------------------------------------------------------
 
-    def exists(self, conn: sa.Connection) -> bool:
+    def exists(self, conn) -> bool:
+        import sqlalchemy as sa
+
         return sa.inspect(conn).has_table(self.name)
 
-    def ensure_table(self, conn: sa.Connection) -> None:
+    def ensure_table(self, conn, dialect) -> None:
         """Create the journal on first use; refuse one written by a newer migrator.
 
         Runs in (and commits) its own transaction on ``conn``.
         """
+        import sqlalchemy as sa
+
+        table, meta = self.tables
         with _transaction(conn):
             if not self.exists(conn):
-                self.metadata.create_all(conn)
-                conn.execute(self.meta.insert().values(name="schema_version", value=str(SCHEMA_VERSION)))
+                table.metadata.create_all(conn)
+                conn.execute(meta.insert().values(name="schema_version", value=str(SCHEMA_VERSION)))
                 return
-            version = conn.execute(
-                sa.select(self.meta.c.value).where(self.meta.c.name == "schema_version")
-            ).scalar() if sa.inspect(conn).has_table(self.meta.name) else None
+            version = self.read_version(conn, dialect) if sa.inspect(conn).has_table(self.meta_name) else None
             if version is None:  # the meta table was dropped by hand: the layout is ours
-                self.meta.create(conn, checkfirst=True)
-                conn.execute(self.meta.insert().values(name="schema_version", value=str(SCHEMA_VERSION)))
+                meta.create(conn, checkfirst=True)
+                conn.execute(meta.insert().values(name="schema_version", value=str(SCHEMA_VERSION)))
             elif int(version) > SCHEMA_VERSION:
                 raise JournalMismatch(
                     "",
@@ -134,28 +161,38 @@ class Journal:
 
     # --- reading ---------------------------------------------------------------
 
-    def read_state(self, conn: sa.Connection, plan: str, *, known_to_exist: bool = False) -> JournalState:
+    def read_version(self, conn, dialect) -> str | None:
+        """The journal's schema version from its meta table (which must exist); None when unset."""
+        row = conn.exec_driver_sql(
+            f"SELECT value FROM {dialect.quote(self.meta_name)} WHERE name = {dialect.param('name')}",
+            {"name": "schema_version"},
+        ).fetchone()
+        return None if row is None else row[0]
+
+    def read_state(self, conn, dialect, plan: str, *, known_to_exist: bool = False) -> JournalState:
         """Every step's latest row for ``plan``, in one query (none when the table is missing)."""
         if not known_to_exist and not self.exists(conn):
             return JournalState({}, exists=False)
-        t = self.table
-        latest = (
-            sa.select(sa.func.max(t.c.id).label("id")).where(t.c.plan == plan).group_by(t.c.step).subquery()
+        t = dialect.quote(self.name)
+        sql = (
+            f"SELECT {', '.join('j.' + c for c in COLUMNS)} FROM {t} j"
+            f" JOIN (SELECT max(id) AS id FROM {t} WHERE plan = {dialect.param('plan')} GROUP BY step) latest"
+            " ON j.id = latest.id"
         )
-        rows = conn.execute(sa.select(t).join(latest, t.c.id == latest.c.id)).mappings().all()
-        entries = {r["step"]: _entry(r) for r in rows}
+        rows = conn.exec_driver_sql(sql, {"plan": plan}).fetchall()
+        entries = {r[3]: _entry(r) for r in rows}
         return JournalState(entries, exists=True)
 
     # --- writing ---------------------------------------------------------------
 
-    def insert(self, conn: sa.Connection, row: "Row") -> int:
+    def insert(self, conn, row: "Row") -> int:
         """Add a row (in the caller's transaction); returns its id."""
-        result = conn.execute(self._insert, row.values())
+        result = conn.execute(self._writes[0], row.values())
         return int(result.inserted_primary_key[0])
 
-    def update(self, conn: sa.Connection, row_id: int, row: "Row") -> None:
+    def update(self, conn, row_id: int, row: "Row") -> None:
         """Bring an attempt's row up to date (progress, then its outcome)."""
-        conn.execute(self._update, {**row.values(), "row_id": row_id})
+        conn.execute(self._writes[1], {**row.values(), "row_id": row_id})
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,30 +262,20 @@ def current_host() -> str:
     return _HOST
 
 
-def _entry(r) -> JournalEntry:
-    return JournalEntry(
-        step=r["step"],
-        status=r["status"],
-        checksum=r["checksum"],
-        id=r["id"],
-        phase=r["phase"],
-        started_at=r["started_at"],
-        finished_at=r["finished_at"],
-        duration_ms=r["duration_ms"],
-        rows_affected=r["rows_affected"],
-        statements_done=r["statements_done"],
-        batches_done=r["batches_done"],
-        run_by=r["run_by"],
-        host=r["host"],
-        tool_version=r["tool_version"],
-        message=r["message"],
-    )
+def _entry(r: tuple) -> JournalEntry:
+    values = dict(zip(COLUMNS, r))
+    del values["plan"]
+    for key in ("started_at", "finished_at"):
+        # SQLite hands timestamps back as the text SQLAlchemy stored; the servers, as datetimes.
+        if isinstance(values[key], str):
+            values[key] = datetime.fromisoformat(values[key])
+    return JournalEntry(**values)
 
 
 class _transaction:
     """``conn.begin()`` unless a transaction is already open (then the caller commits)."""
 
-    def __init__(self, conn: sa.Connection):
+    def __init__(self, conn):
         self.conn = conn
         self.tx = None
 

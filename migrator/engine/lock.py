@@ -24,8 +24,6 @@ import time
 from contextlib import contextmanager
 from typing import Iterator
 
-import sqlalchemy as sa
-
 from migrator.dialects import Dialect
 from migrator.engine.journal import current_host, current_user, now
 from migrator.errors import LockHeld
@@ -40,10 +38,10 @@ def holder_label(purpose: str) -> str:
 
 
 @contextmanager
-def acquire(conn: sa.Connection, dialect: Dialect, timeout: float = 30.0, *, purpose: str = "apply") -> Iterator[None]:
+def acquire(conn, dialect: Dialect, timeout: float = 30.0, *, purpose: str = "apply") -> Iterator[None]:
     """Hold the migration lock for the ``with`` block (see the module docstring)."""
     if dialect.lock_kind == "file":
-        with _file_lock(conn.engine.url.database, timeout, purpose):
+        with file_lock(conn.engine.url.database, timeout, purpose):
             yield
         return
     start = time.monotonic()
@@ -65,13 +63,15 @@ def acquire(conn: sa.Connection, dialect: Dialect, timeout: float = 30.0, *, pur
         _release(conn, dialect)
 
 
-def _release(conn: sa.Connection, dialect: Dialect) -> None:
+def _release(conn, dialect: Dialect) -> None:
+    from sqlalchemy.exc import DBAPIError
+
     try:
         if conn.in_transaction():
             conn.rollback()
         dialect.release_lock(conn, LOCK_NAME)
         conn.commit()
-    except sa.exc.DBAPIError:
+    except DBAPIError:
         # The session is gone (server restart, network): so is its lock.
         pass
 
@@ -81,7 +81,9 @@ def sidecar_path(database: str) -> str:
 
 
 @contextmanager
-def _file_lock(database: str | None, timeout: float, purpose: str) -> Iterator[None]:
+def file_lock(database: str | None, timeout: float, purpose: str) -> Iterator[None]:
+    """The SQLite lock: an exclusive OS lock on ``<database>.migrator-lock``; waits up to
+    ``timeout`` seconds (0: one try), then raises LockHeld naming the holder."""
     if not database or database == ":memory:" or database.startswith("file::memory:"):
         # An in-memory database is private to this process: nobody to exclude.
         yield

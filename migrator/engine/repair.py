@@ -15,7 +15,8 @@ import sqlalchemy as sa
 from migrator.dialects import Dialect
 from migrator.engine.journal import Journal, Row, current_user, now
 from migrator.engine.planner import JournalState, decide
-from migrator.engine.runner import base_result, db_error, execute_statement
+from migrator.engine.outcomes import base_result
+from migrator.engine.runner import db_error, execute_statement
 from migrator.errors import UsageError
 from migrator.plan.model import Plan, Step
 from migrator.report import PhaseResult, RunReport, StepResult
@@ -128,7 +129,7 @@ def resolve_step(plan: Plan, state: JournalState, step_id: str, conn: sa.Connect
             started_at=started, finished_at=started, rows_affected=0, statements_done=0, batches_done=0,
             run_by=who, message=message,
         ))
-    state = journal.read_state(conn, plan.name, known_to_exist=True)
+    state = journal.read_state(conn, dialect, plan.name, known_to_exist=True)
     conn.rollback()
     d = decide(plan, state, dialect.name).decision(step.id)
     result = base_result(d)

@@ -30,8 +30,8 @@ import sqlalchemy as sa
 from migrator.dialects import Dialect
 from migrator.engine.batches import Progress, run_batches
 from migrator.engine.journal import Journal, Row, current_user, now
+from migrator.engine.outcomes import acts, apply_report, base_result, initial_outcome, iso_time, settled_report
 from migrator.engine.planner import (
-    EXECUTING_VERDICTS,
     Decision,
     ExecutionPlan,
     JournalState,
@@ -41,7 +41,7 @@ from migrator.engine.planner import (
 from migrator.engine.pysteps import PythonStepError, StepContext, load_function
 from migrator.errors import StepFailed
 from migrator.plan.model import Phase, Step
-from migrator.report import CheckResult, PhaseResult, RunReport, StepResult
+from migrator.report import CheckResult, RunReport, StepResult
 from migrator.sql.split import statements_of
 
 #: Outcomes after which a step counts as applied for ``requires`` in this run.
@@ -83,43 +83,6 @@ class _VerifyFailed(Exception):
 
 def step_statements(step: Step, dialect: str) -> tuple[str, ...]:
     return tuple(statements_of(step.action, dialect))
-
-
-def base_result(d: Decision, *, statements: tuple[str, ...] = (), **changes) -> StepResult:
-    """The report record of a decision, before anything ran."""
-    s, e = d.step, d.entry
-    result = StepResult(
-        step=s.id,
-        phase=s.phase,
-        action=s.action_kind,
-        verdict=d.verdict,
-        reason=d.reason,
-        title=s.title,
-        checksum=s.checksum,
-        recorded_checksum=e.checksum if e else None,
-        statements=statements,
-        blocked_by=d.blocked_by,
-        instructions=getattr(s.action, "instructions", None),
-        optional=s.optional,
-        idempotent=s.idempotent,
-        transaction=s.transaction,
-        state=e.status if e else None,
-        started_at=_iso(e.started_at) if e else None,
-        finished_at=_iso(e.finished_at) if e else None,
-        duration_ms=e.duration_ms if e else None,
-        rows_affected=e.rows_affected if e else None,
-        statements_done=e.statements_done if e else None,
-        batches_done=e.batches_done if e else None,
-        run_by=e.run_by if e else None,
-        journal_message=e.message if e else None,
-    )
-    return replace(result, **changes) if changes else result
-
-
-def _iso(value) -> str | None:
-    if value is None:
-        return None
-    return value.isoformat(sep=" ", timespec="seconds") if hasattr(value, "isoformat") else str(value)
 
 
 class Checks:
@@ -185,16 +148,17 @@ class Runner:
 
     def run(self) -> RunReport:
         xp = self.xplan
+        settled = settled_report(xp, self.dialect.name)
+        if settled is not None:  # drift, an unresolved step, or nothing to do
+            return settled
         results: dict[str, StepResult] = {}
         for d in xp.decisions:
-            results[d.step.id] = base_result(d, outcome=_initial_outcome(d))
-        if xp.stop:
-            return self._report(results, {}, status=xp.stop, message=xp.stop_message)
+            results[d.step.id] = base_result(d, outcome=initial_outcome(d))
 
         phase_checks: dict[str, tuple[tuple[CheckResult, ...], tuple[CheckResult, ...]]] = {}
         status, message = "ok", None
         for phase in self.plan.phases:
-            decisions = [d for d in xp.for_phase(phase.id) if d.selected and _acts(d)]
+            decisions = [d for d in xp.for_phase(phase.id) if d.selected and acts(d)]
             if not decisions:
                 continue
             pre = self._phase_preconditions(phase, decisions, results)
@@ -226,18 +190,8 @@ class Runner:
         return self._report(results, phase_checks, status=status, message=message)
 
     def _report(self, results, phase_checks, *, status: str, message: str | None) -> RunReport:
-        phases = []
-        for phase in self.plan.phases:
-            pre, verify = phase_checks.get(phase.id, ((), ()))
-            steps = tuple(results[s.id] for s in phase.steps)
-            phases.append(PhaseResult(
-                phase=phase.id, title=phase.title, steps=steps, preconditions=pre, verify=verify,
-                waits_for_person=any(r.outcome == "waiting" or r.verdict == "manual" and r.outcome != "applied" for r in steps),
-            ))
-        return RunReport(
-            command="apply", plan=self.plan.name, source=self.plan.source, phases=tuple(phases), status=status,
-            message=message, dialect=self.dialect.name, next_steps=next_steps(self.plan.source, phases, status),
-        )
+        return apply_report(self.plan, results, phase_checks, status=status, message=message,
+                            dialect=self.dialect.name)
 
     # --- phases ------------------------------------------------------------------
 
@@ -336,7 +290,7 @@ class Runner:
         if started is not None:
             finished = now()
             changes.update(
-                started_at=_iso(started), finished_at=_iso(finished),
+                started_at=iso_time(started), finished_at=iso_time(finished),
                 duration_ms=int((finished - started).total_seconds() * 1000),
             )
             changes.setdefault("run_by", self.options.run_by or current_user())
@@ -647,20 +601,6 @@ def _partial_message(error: str, i: int, n: int, source: str, step: Step, dialec
     return f"{error}; failed at statement {k} of {n}; {committed}; {how}"
 
 
-def _initial_outcome(d: Decision) -> str:
-    if not d.selected:
-        return "filtered"
-    return {
-        "applied": "already_applied",
-        "not_applicable": "not_applicable",
-    }.get(d.verdict, "not_reached")
-
-
-def _acts(d: Decision) -> bool:
-    """The runner has something to do for this (selected) step."""
-    return d.verdict in EXECUTING_VERDICTS or d.verdict in ("manual", "blocked")
-
-
 def _manual_prompt(step: Step) -> str:
     title = f" — {step.title}" if step.title else ""
     return f"Manual step {step.id}{title}:\n\n{step.action.instructions.rstrip()}\n\nIs it done?"
@@ -670,22 +610,3 @@ def _waiting_message(source: str, step: Step) -> str:
     # The instructions are shown with the step itself (and in JSON as
     # `instructions`); the headline only says where the run stopped and how to go on.
     return f"stopped at manual step {step.id}, which waits for a person; when it is done, continue with: migrator apply {source} --confirm {step.id}"
-
-
-def next_steps(source: str, phases, status: str) -> tuple[str, ...]:
-    """What the person should do next, for the summary."""
-    out: list[str] = []
-    for p in phases:
-        for r in p.steps:
-            if r.outcome == "waiting":
-                out.append(f"confirm manual step {r.step} when done: migrator apply {source} --confirm {r.step}")
-            elif r.outcome in ("failed", "optional_failed"):
-                out.append(f"fix step {r.step} ({r.error}) and run migrator apply {source} again")
-            elif r.outcome == "partial":
-                out.append(f"continue batch step {r.step}: migrator apply {source}")
-            elif r.outcome == "skipped":
-                out.append(f"step {r.step} was skipped ({r.journal_message}); it stays pending")
-    pending = [r.step for p in phases for r in p.steps if r.outcome == "not_reached"]
-    if pending and status != "ok":
-        out.append(f"{len(pending)} step(s) not reached: {', '.join(pending)}")
-    return tuple(out)

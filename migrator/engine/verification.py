@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from migrator.checks import CheckContext, evaluate_all
 from migrator.engine.planner import decide
-from migrator.engine.runner import base_result
+from migrator.engine.outcomes import base_result
 from migrator.report import CheckResult, PhaseResult, RunReport
 
 

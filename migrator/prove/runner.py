@@ -134,7 +134,7 @@ class _Prover:
     # --- the engine, as apply and rollback use it ------------------------------------
 
     def _state(self, plan: Plan):
-        state = self.journal.read_state(self.conn, plan.name, known_to_exist=True)
+        state = self.journal.read_state(self.conn, self.dialect, plan.name, known_to_exist=True)
         self.conn.commit()
         return state
 
@@ -160,7 +160,7 @@ class _Prover:
     # --- the proof ---------------------------------------------------------------------
 
     def prove(self, setup: Plan | None) -> ProofReport:
-        existing = self.journal.read_state(self.conn, self.plan.name)
+        existing = self.journal.read_state(self.conn, self.dialect, self.plan.name)
         self.conn.rollback()
         if existing.entries:
             raise UsageError(
@@ -168,7 +168,7 @@ class _Prover:
                 f"({len(existing.entries)} step(s) recorded); `migrator test` needs a scratch database "
                 "(leave out --database for a temporary SQLite file)"
             )
-        self.journal.ensure_table(self.conn)
+        self.journal.ensure_table(self.conn, self.dialect)
         if setup is not None:
             self.setup = setup.source
             report = self.apply(setup)

@@ -21,12 +21,17 @@ def write_plan(tmp_path):
 
 @pytest.fixture
 def queries():
-    """Every SQL statement any engine executes while the test runs."""
+    """Every SQL statement executed while the test runs: through any SQLAlchemy engine,
+    and through the driver-level connections of the no-op re-apply (migrator.driver)."""
+    from migrator import driver
+
     seen: list[str] = []
 
     def record(conn, cursor, statement, parameters, context, executemany):
         seen.append(statement)
 
     sa.event.listen(sa.engine.Engine, "before_cursor_execute", record)
+    driver.statement_listeners.append(seen.append)
     yield seen
+    driver.statement_listeners.remove(seen.append)
     sa.event.remove(sa.engine.Engine, "before_cursor_execute", record)

@@ -1,6 +1,8 @@
 """apply, end to end through the API, on SQLite, PostgreSQL and MariaDB."""
 from __future__ import annotations
 
+import re
+
 import pytest
 import sqlalchemy as sa
 
@@ -92,7 +94,7 @@ def test_reapply_is_a_no_op_with_one_journal_read_and_a_constant_number_of_queri
         queries.clear()
         report = api.apply(path, db_url)
         assert report.ok and {s.outcome for s in report.steps} == {"already_applied"}
-        journal_reads = [q for q in queries if "FROM migrator_journal " in q or "FROM migrator_journal\n" in q]
+        journal_reads = [q for q in queries if re.search(r"FROM [`\"]?migrator_journal[`\"]?\s", q)]
         assert len(journal_reads) == 1, journal_reads
         assert not [q for q in queries if q.lstrip().upper().startswith(("INSERT", "UPDATE", "CREATE"))]
         counts.append(len(queries))

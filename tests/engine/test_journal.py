@@ -1,8 +1,11 @@
 """The journal table: created on first use, read in one query, read-only when absent."""
 from __future__ import annotations
 
+from datetime import datetime
+
 import sqlalchemy as sa
 
+from migrator.dialects import get_dialect
 from migrator.engine.journal import SCHEMA_VERSION, Journal, Row, now
 from migrator.errors import JournalMismatch
 
@@ -12,9 +15,13 @@ COLUMNS = [
 ]
 
 
+def _dialect(engine):
+    return get_dialect(engine.dialect.name)
+
+
 def test_reading_a_database_without_a_journal_creates_nothing(db_engine):
     with db_engine.connect() as conn:
-        state = Journal().read_state(conn, "demo")
+        state = Journal().read_state(conn, _dialect(db_engine), "demo")
         conn.rollback()
     assert (state.entries, state.exists) == ({}, False)
     assert sa.inspect(db_engine).get_table_names() == []
@@ -22,8 +29,8 @@ def test_reading_a_database_without_a_journal_creates_nothing(db_engine):
 
 def test_the_journal_has_the_documented_columns_and_a_schema_version(db_engine):
     with db_engine.connect() as conn:
-        Journal().ensure_table(conn)
-        Journal().ensure_table(conn)  # a second call changes nothing
+        Journal().ensure_table(conn, _dialect(db_engine))
+        Journal().ensure_table(conn, _dialect(db_engine))  # a second call changes nothing
     insp = sa.inspect(db_engine)
     assert [c["name"] for c in insp.get_columns("migrator_journal")] == COLUMNS
     with db_engine.connect() as conn:
@@ -34,26 +41,40 @@ def test_the_state_of_a_step_is_its_latest_row(db_engine):
     j = Journal()
     t0 = now()
     with db_engine.connect() as conn:
-        j.ensure_table(conn)
+        j.ensure_table(conn, _dialect(db_engine))
         with conn.begin():
             j.insert(conn, Row("demo", "p", "a", "c1", "failed", t0, now(), message="boom"))
             j.insert(conn, Row("demo", "p", "a", "c1", "applied", t0, now(), rows_affected=3))
             j.insert(conn, Row("demo", "p", "b", "c2", "running", t0, statements_done=1))
             j.insert(conn, Row("other", "p", "a", "zz", "failed", t0, now()))
-        state = j.read_state(conn, "demo")
+        state = j.read_state(conn, _dialect(db_engine), "demo")
     assert {k: (e.status, e.checksum) for k, e in state.entries.items()} == {"a": ("applied", "c1"), "b": ("running", "c2")}
     a = state.get("a")
     assert a.rows_affected == 3 and a.tool_version and a.run_by and a.host and a.duration_ms >= 0
     assert state.get("b").statements_done == 1 and state.get("b").finished_at is None
+    # Read with driver-level SQL, timestamps are still datetimes on every database.
+    assert isinstance(a.started_at, datetime) and isinstance(a.finished_at, datetime)
+    assert abs((a.started_at - t0).total_seconds()) < 1
+
+
+def test_a_journal_table_name_that_needs_quoting_is_read_and_written(db_engine):
+    j = Journal("MigratorJournal")  # mixed case: folded to lower case on PostgreSQL unless quoted
+    with db_engine.connect() as conn:
+        j.ensure_table(conn, _dialect(db_engine))
+        with conn.begin():
+            j.insert(conn, Row("demo", "p", "a", "c1", "applied", now(), now()))
+        state = j.read_state(conn, _dialect(db_engine), "demo")
+        assert j.read_version(conn, _dialect(db_engine)) == str(SCHEMA_VERSION)
+    assert state.get("a").status == "applied"
 
 
 def test_a_journal_from_a_newer_migrator_is_refused(db_engine):
     with db_engine.connect() as conn:
-        Journal().ensure_table(conn)
+        Journal().ensure_table(conn, _dialect(db_engine))
         with conn.begin():
             conn.exec_driver_sql("UPDATE migrator_journal_meta SET value = '99'")
         try:
-            Journal().ensure_table(conn)
+            Journal().ensure_table(conn, _dialect(db_engine))
         except JournalMismatch as e:
             assert str(e).startswith(
                 "the journal table migrator_journal has schema version 99, newer than this migrator"

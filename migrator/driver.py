@@ -1,0 +1,136 @@
+"""A plain DBAPI connection, for the reads that must not wait for SQLAlchemy.
+
+A no-op re-apply reads the journal and changes nothing; importing SQLAlchemy
+alone costs it more than all of its own work (benchmarks/notes.md). So for the
+URLs whose meaning is unambiguous without SQLAlchemy's parser — a SQLite file and
+a PostgreSQL server named by user, password, host, port and database — the
+journal is read through the driver itself (:mod:`sqlite3`, psycopg), with the
+same driver-level SQL the SQLAlchemy path sends through ``exec_driver_sql``
+(:class:`DriverConnection` offers that much of SQLAlchemy's Connection). Any
+other URL (query options, percent-escapes, sockets, MySQL) gets None from
+:func:`driver_target` and goes the SQLAlchemy way.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from migrator.errors import DatabaseUnavailable
+from migrator.urls import first_line
+
+#: Called with each statement a :class:`DriverConnection` executes (query counts in
+#: tests and benchmarks; the SQLAlchemy path has its ``before_cursor_execute`` event).
+statement_listeners: list[Callable[[str], None]] = []
+
+# Only what SQLAlchemy's make_url parses the same way and renders back unchanged.
+_SQLITE_URL = re.compile(r"(?P<driver>sqlite(?:\+pysqlite)?):///(?P<database>[^?#]+)")
+_PG_URL = re.compile(
+    r"(?:postgres|postgresql|postgresql\+psycopg)://"
+    r"(?:(?P<user>[A-Za-z0-9._-]+)(?::(?P<password>[^@/?#%]*))?@)?"
+    r"(?P<host>[A-Za-z0-9.-]+)(?::(?P<port>[0-9]{1,5}))?/(?P<database>[A-Za-z0-9._-]+)"
+)
+
+
+@dataclass(frozen=True)
+class DriverTarget:
+    """A database reachable through its driver alone."""
+
+    dialect: str  # migrator's dialect name
+    shown: str  # the URL as migrator.db.mask shows it (password hidden)
+    database: str  # the SQLite file, or the PostgreSQL database name
+    connect_args: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def connect(self) -> "DriverConnection | None":
+        """A connection; None when a SQLite file does not exist yet (that is for the
+        SQLAlchemy path to create). An unreachable server raises DatabaseUnavailable
+        with the message the SQLAlchemy path gives."""
+        if self.dialect == "sqlite":
+            import sqlite3
+            from urllib.parse import quote
+
+            try:
+                # mode=rw: never create the file here. isolation_level=None: no implicit
+                # BEGIN, as on the SQLAlchemy path (migrator.db).
+                conn = sqlite3.connect(f"file:{quote(self.database)}?mode=rw", uri=True, timeout=30,
+                                       isolation_level=None)
+            except sqlite3.Error:
+                return None
+            return DriverConnection(conn, sqlite3.Error)
+        import psycopg
+
+        try:
+            conn = psycopg.connect(**self.connect_args)
+        except psycopg.Error as e:
+            raise DatabaseUnavailable(self.shown, first_line(e)) from None
+        return DriverConnection(conn, psycopg.Error)
+
+
+def driver_target(url: str) -> DriverTarget | None:
+    """The :class:`DriverTarget` of ``url``, or None when SQLAlchemy must handle it."""
+    m = _SQLITE_URL.fullmatch(url)
+    if m:
+        database = m["database"]
+        if database == ":memory:":
+            return None
+        return DriverTarget("sqlite", f"{m['driver']}:///{database}", database)
+    m = _PG_URL.fullmatch(url)
+    if m:
+        user, password, host, port, database = m["user"], m["password"], m["host"], m["port"], m["database"]
+        credentials = "" if user is None else user + ("" if password is None else ":***") + "@"
+        shown = f"postgresql+psycopg://{credentials}{host}{'' if port is None else ':' + str(int(port))}/{database}"
+        args = {"host": host, "dbname": database}
+        if user is not None:
+            args["user"] = user
+        if password is not None:
+            args["password"] = password
+        if port is not None:
+            args["port"] = int(port)
+        return DriverTarget("postgresql", shown, database, args)
+    return None
+
+
+class DriverConnection:
+    """The part of SQLAlchemy's Connection that driver-level SQL needs, over a DBAPI
+    connection: ``exec_driver_sql`` (the driver's own paramstyle), ``commit``,
+    ``rollback``, ``close``. ``errors`` is the driver's base exception class."""
+
+    def __init__(self, dbapi_connection, errors: type[Exception]):
+        self.dbapi_connection = dbapi_connection
+        self.errors = errors
+
+    def exec_driver_sql(self, statement: str, parameters=None) -> "_Result":
+        for listener in statement_listeners:
+            listener(statement)
+        cursor = self.dbapi_connection.cursor()
+        cursor.execute(statement, parameters if parameters is not None else ())
+        return _Result(cursor)
+
+    def commit(self) -> None:
+        self.dbapi_connection.commit()
+
+    def rollback(self) -> None:
+        self.dbapi_connection.rollback()
+
+    def close(self) -> None:
+        self.dbapi_connection.close()
+
+
+class _Result:
+    """Rows of one statement, read as from SQLAlchemy's CursorResult."""
+
+    def __init__(self, cursor):
+        self._cursor = cursor
+
+    def fetchall(self) -> list[tuple]:
+        rows = self._cursor.fetchall() if self._cursor.description else []
+        self._cursor.close()
+        return [tuple(r) for r in rows]
+
+    def fetchone(self) -> tuple | None:
+        rows = self.fetchall()
+        return rows[0] if rows else None
+
+    def scalar(self):
+        row = self.fetchone()
+        return None if row is None else row[0]

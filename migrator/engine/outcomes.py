@@ -1,0 +1,118 @@
+"""Report records of decisions: what a step's result and a run's report say before
+(or without) anything being executed.
+
+Shared by the runner, the dry run, ``verify``, ``rollback`` and the driver-level
+no-op (:mod:`migrator.engine.shortcut`); it imports no SQLAlchemy, so that the
+no-op re-apply can report without loading it.
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+
+from migrator.engine.planner import EXECUTING_VERDICTS, Decision, ExecutionPlan
+from migrator.plan.model import Plan
+from migrator.report import PhaseResult, RunReport, StepResult
+
+
+def base_result(d: Decision, *, statements: tuple[str, ...] = (), **changes) -> StepResult:
+    """The report record of a decision, before anything ran."""
+    s, e = d.step, d.entry
+    result = StepResult(
+        step=s.id,
+        phase=s.phase,
+        action=s.action_kind,
+        verdict=d.verdict,
+        reason=d.reason,
+        title=s.title,
+        checksum=s.checksum,
+        recorded_checksum=e.checksum if e else None,
+        statements=statements,
+        blocked_by=d.blocked_by,
+        instructions=getattr(s.action, "instructions", None),
+        optional=s.optional,
+        idempotent=s.idempotent,
+        transaction=s.transaction,
+        state=e.status if e else None,
+        started_at=iso_time(e.started_at) if e else None,
+        finished_at=iso_time(e.finished_at) if e else None,
+        duration_ms=e.duration_ms if e else None,
+        rows_affected=e.rows_affected if e else None,
+        statements_done=e.statements_done if e else None,
+        batches_done=e.batches_done if e else None,
+        run_by=e.run_by if e else None,
+        journal_message=e.message if e else None,
+    )
+    return replace(result, **changes) if changes else result
+
+
+def iso_time(value) -> str | None:
+    """A journal timestamp as the report shows it: ``YYYY-MM-DD HH:MM:SS``."""
+    if value is None:
+        return None
+    return value.isoformat(sep=" ", timespec="seconds") if hasattr(value, "isoformat") else str(value)
+
+
+def initial_outcome(d: Decision) -> str:
+    """A step's outcome before the run works on it (what a run that stops at once reports)."""
+    if not d.selected:
+        return "filtered"
+    return {
+        "applied": "already_applied",
+        "not_applicable": "not_applicable",
+    }.get(d.verdict, "not_reached")
+
+
+def acts(d: Decision) -> bool:
+    """The runner has something to do for this (selected) step."""
+    return d.verdict in EXECUTING_VERDICTS or d.verdict in ("manual", "blocked")
+
+
+def apply_report(plan: Plan, results: dict[str, StepResult], phase_checks, *, status: str, message: str | None,
+                 dialect: str) -> RunReport:
+    """The :class:`RunReport` of an ``apply``, from each step's result and each phase's checks
+    (``phase_checks[phase id] == (preconditions, verify)``)."""
+    phases = []
+    for phase in plan.phases:
+        pre, verify = phase_checks.get(phase.id, ((), ()))
+        steps = tuple(results[s.id] for s in phase.steps)
+        phases.append(PhaseResult(
+            phase=phase.id, title=phase.title, steps=steps, preconditions=pre, verify=verify,
+            waits_for_person=any(r.outcome == "waiting" or r.verdict == "manual" and r.outcome != "applied" for r in steps),
+        ))
+    return RunReport(
+        command="apply", plan=plan.name, source=plan.source, phases=tuple(phases), status=status,
+        message=message, dialect=dialect, next_steps=next_steps(plan.source, phases, status),
+    )
+
+
+def settled_report(xplan: ExecutionPlan, dialect: str) -> RunReport | None:
+    """The report of an ``apply`` that has nothing to execute, or None when it has work.
+
+    The same report :class:`~migrator.engine.runner.Runner` returns before it touches
+    the database: it stops on drift or an unresolved step, and it skips a plan whose
+    selected steps are all applied, not applicable or filtered out.
+    """
+    if not xplan.stop and any(d.selected and acts(d) for d in xplan.decisions):
+        return None
+    results = {d.step.id: base_result(d, outcome=initial_outcome(d)) for d in xplan.decisions}
+    status, message = (xplan.stop, xplan.stop_message) if xplan.stop else ("ok", None)
+    return apply_report(xplan.plan, results, {}, status=status, message=message, dialect=dialect)
+
+
+def next_steps(source: str, phases, status: str) -> tuple[str, ...]:
+    """What the person should do next, for the summary."""
+    out: list[str] = []
+    for p in phases:
+        for r in p.steps:
+            if r.outcome == "waiting":
+                out.append(f"confirm manual step {r.step} when done: migrator apply {source} --confirm {r.step}")
+            elif r.outcome in ("failed", "optional_failed"):
+                out.append(f"fix step {r.step} ({r.error}) and run migrator apply {source} again")
+            elif r.outcome == "partial":
+                out.append(f"continue batch step {r.step}: migrator apply {source}")
+            elif r.outcome == "skipped":
+                out.append(f"step {r.step} was skipped ({r.journal_message}); it stays pending")
+    pending = [r.step for p in phases for r in p.steps if r.outcome == "not_reached"]
+    if pending and status != "ok":
+        out.append(f"{len(pending)} step(s) not reached: {', '.join(pending)}")
+    return tuple(out)

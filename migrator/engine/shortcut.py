@@ -1,0 +1,88 @@
+"""``apply`` with nothing to execute, answered through the driver alone.
+
+Most ``apply`` runs in CI and deploy pipelines find every step applied. Such a
+run does what the full one does before its first step — take the migration
+lock, read the journal once, let the planner decide — and then reports; its
+cost was SQLAlchemy's import, not its work. :func:`settled_apply` does those
+same steps over a :class:`~migrator.driver.DriverConnection`, with the same
+driver-level SQL (:meth:`Journal.read_version`, :meth:`Journal.read_state`, the
+dialect's lock), the same planner and the same report builder as the runner
+(:func:`~migrator.engine.outcomes.settled_report`). When anything would run, or
+the lock is taken by someone else, or the journal is missing or of another
+version, it returns None and ``apply`` goes the full way, which waits for the
+lock, creates the journal, or explains the problem.
+
+No SQLAlchemy is imported here; a test keeps it so.
+"""
+from __future__ import annotations
+
+from contextlib import closing, contextmanager
+from dataclasses import replace
+from typing import Iterator
+
+from migrator.dialects import Dialect, get_dialect
+from migrator.driver import DriverConnection, DriverTarget, driver_target
+from migrator.engine.journal import SCHEMA_VERSION, Journal
+from migrator.engine.lock import LOCK_NAME, file_lock
+from migrator.engine.outcomes import settled_report
+from migrator.engine.planner import JournalState, Selection, decide
+from migrator.errors import LockHeld
+from migrator.plan.model import Plan
+from migrator.report import RunReport
+from migrator.urls import resolve_url
+
+
+def settled_apply(plan: Plan, url: str | None, journal: Journal, selection: Selection = Selection(),
+                  confirmed: frozenset[str] = frozenset()) -> RunReport | None:
+    """The report of ``apply`` when it has nothing to execute; None when it has (or
+    when only the full path can tell). Raises DatabaseUnavailable like the full path."""
+    target = driver_target(resolve_url(url))
+    if target is None:
+        return None
+    conn = target.connect()
+    if conn is None:
+        return None
+    dialect = get_dialect(target.dialect)
+    with closing(conn):
+        with _lock_without_waiting(conn, dialect, target) as taken:
+            if not taken:
+                return None
+            state = _journal_state(conn, dialect, journal, plan.name)
+    if state is None:
+        return None
+    report = settled_report(decide(plan, state, dialect.name, selection, confirmed=confirmed), dialect.name)
+    return None if report is None else replace(report, database=target.shown)
+
+
+@contextmanager
+def _lock_without_waiting(conn: DriverConnection, dialect: Dialect, target: DriverTarget) -> Iterator[bool]:
+    """The migration lock, if free at once (yields False when not: waiting, and naming
+    who holds it, is the full path's job)."""
+    if dialect.lock_kind == "file":
+        try:
+            with file_lock(target.database, 0, "apply"):
+                yield True
+        except LockHeld:
+            yield False
+        return
+    taken = dialect.try_lock(conn, LOCK_NAME)
+    conn.commit()
+    try:
+        yield taken
+    finally:
+        if taken:
+            conn.rollback()
+            dialect.release_lock(conn, LOCK_NAME)
+            conn.commit()
+
+
+def _journal_state(conn: DriverConnection, dialect: Dialect, journal: Journal, plan: str) -> JournalState | None:
+    """The journal's state, or None when the journal is missing or not of this version."""
+    try:
+        if journal.read_version(conn, dialect) != str(SCHEMA_VERSION):
+            return None
+        return journal.read_state(conn, dialect, plan, known_to_exist=True)
+    except conn.errors:  # no journal table yet (the full path creates it)
+        return None
+    finally:
+        conn.rollback()

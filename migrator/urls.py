@@ -1,0 +1,36 @@
+"""Database URL text: which URL a command uses, how it is shown, one-line errors.
+
+Free of SQLAlchemy (unlike :mod:`migrator.db`, which parses URLs with it), so that
+the paths that must start fast can name the database too.
+"""
+from __future__ import annotations
+
+import os
+
+DEFAULT_URL = "sqlite:///migrator.sqlite"
+URL_ENV = "MIGRATOR_DATABASE_URL"
+
+
+def resolve_url(url: str | None) -> str:
+    """The URL to use: the given one, else the environment's, else the default."""
+    return url or os.environ.get(URL_ENV) or DEFAULT_URL
+
+
+def mask_text(text: str) -> str:
+    """For strings SQLAlchemy could not parse: hide anything between ':' and '@'."""
+    head, sep, tail = text.rpartition("@")
+    if not sep or "://" not in head:
+        return text
+    scheme, _, cred = head.partition("://")
+    user = cred.split(":", 1)[0]
+    return f"{scheme}://{user}:***@{tail}" if ":" in cred else text
+
+
+def first_line(error: BaseException) -> str:
+    """A driver error's message, on one line, without SQLAlchemy's background link."""
+    text = str(error).strip()
+    for line in text.splitlines():
+        line = line.strip()
+        if line and not line.startswith("(Background on this error"):
+            return line
+    return type(error).__name__
