@@ -7,8 +7,6 @@ step's checksum taken, so later stages never go back to the file.
 """
 from __future__ import annotations
 
-import difflib
-import hashlib
 import json
 import os
 import re
@@ -533,11 +531,15 @@ def step_checksum(action: Any, rollback: SqlAction | None, python_source: str | 
         content["action"] = ["manual", normalize_sql(action.instructions)]
     if rollback is not None:
         content["rollback"] = [normalize_sql(t) for t in rollback.texts]
+    import hashlib  # here, not at the top: validate never takes a checksum, and OpenSSL is slow to load (#9)
+
     digest = hashlib.sha256(json.dumps(content, sort_keys=True).encode("utf-8"))
     return digest.hexdigest()[:32]
 
 
 def _did_you_mean(word: str, choices: list[str]) -> str:
+    import difflib  # only a plan with a mistake needs it (#9)
+
     match = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
     return f" — did you mean {match[0]!r}?" if match else ""
 

@@ -7,10 +7,9 @@ offending node. Every error is collected; nothing stops at the first.
 """
 from __future__ import annotations
 
-import difflib
 import json
+import pkgutil
 from functools import lru_cache
-from importlib import resources
 from typing import Any
 
 from migrator.errors import Issue
@@ -30,7 +29,11 @@ _TYPE_WORDS = {
 
 def schema_text() -> str:
     """The plan JSON schema as shipped in the package (identical to schemas/plan.schema.json)."""
-    return resources.files("migrator").joinpath("data/plan.schema.json").read_text(encoding="utf-8")
+    # pkgutil, not importlib.resources: the same package-relative read (zip-safe
+    # too) without importing tempfile, shutil and zipfile on every validate (#9).
+    data = pkgutil.get_data("migrator", "data/plan.schema.json")
+    assert data is not None, "the package's loader cannot read its data files"
+    return data.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")  # as a text-mode read would
 
 
 @lru_cache(maxsize=1)
@@ -101,6 +104,8 @@ _ALIASES = {"gte": "ge", "lte": "le", "neq": "ne", "equals": "eq", "==": "eq", "
 def _suggest(word: str, choices) -> str:
     if _ALIASES.get(str(word)) in choices:
         return f" — did you mean {_ALIASES[str(word)]!r}?"
+    import difflib  # only a plan with a mistake needs it (#9)
+
     match = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
     return f" — did you mean {match[0]!r}?" if match else ""
 
