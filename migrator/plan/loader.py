@@ -73,28 +73,25 @@ class SourceMap:
             return Location(self.file, 1, 1)
         key_node = None
         for part in path:
-            child = self._child(node, part)
-            if child is None:
+            if isinstance(node, yaml.MappingNode):
+                index = self._keys.get(id(node)) or self._index(node)
+                if part not in index:
+                    break
+                key_node, node = index[part]
+            elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value):
+                key_node, node = None, node.value[part]
+            else:
                 break
-            key_node, node = child
         mark = (key_node if key and key_node is not None else node).start_mark
         return Location(self.file, mark.line + 1, mark.column + 1)
 
-    def _child(self, node: yaml.Node, part: Any) -> tuple[yaml.Node | None, yaml.Node] | None:
-        if isinstance(node, yaml.SequenceNode):
-            if isinstance(part, int) and 0 <= part < len(node.value):
-                return None, node.value[part]
-            return None
-        if not isinstance(node, yaml.MappingNode):
-            return None
-        index = self._keys.get(id(node))
-        if index is None:
-            index = self._keys[id(node)] = {}
-            # As the builder: merged keys first, non-scalar keys dropped, the first of duplicates kept.
-            for key_node, value_node in _pairs(node):
-                if isinstance(key_node, yaml.ScalarNode) and key_node.value not in index:
-                    index[key_node.value] = (key_node, value_node)
-        return index.get(part)
+    def _index(self, node: yaml.MappingNode) -> dict[Any, tuple[yaml.Node, yaml.Node]]:
+        # As the builder: merged keys first, non-scalar keys dropped, the first of duplicates kept.
+        index = self._keys[id(node)] = {}
+        for key_node, value_node in _pairs(node):
+            if isinstance(key_node, yaml.ScalarNode) and key_node.value not in index:
+                index[key_node.value] = (key_node, value_node)
+        return index
 
 
 def format_path(path: PathKey) -> str:
