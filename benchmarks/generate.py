@@ -53,6 +53,18 @@ def write_sql_script(path: Path, migrations, *, wrap_transaction: bool = False) 
     return path
 
 
+def write_per_step_script(path: Path, migrations) -> Path:
+    """The statements as ``psql -f`` would run them under a migrator's rules: each migration
+    in its own transaction together with a row in a bookkeeping table (the floor of any
+    tool that commits each migration with its journal row, as the specification asks)."""
+    body = ["CREATE TABLE bench_journal (id SERIAL PRIMARY KEY, step VARCHAR(255) NOT NULL, at TIMESTAMP NOT NULL);"]
+    for step_id, statements in migrations:
+        body += ["BEGIN;", *(f"{s};" for s in statements),
+                 f"INSERT INTO bench_journal (step, at) VALUES ('{step_id}', now()) RETURNING id;", "COMMIT;"]
+    path.write_text("\n".join(body) + "\n", encoding="utf-8")
+    return path
+
+
 def write_yoyo_dir(directory: Path, migrations) -> Path:
     """yoyo-migrations: one ``.sql`` file per migration, applied in name order."""
     directory.mkdir(parents=True, exist_ok=True)
