@@ -2,8 +2,10 @@
 
 PyYAML's ``compose`` keeps each node's start mark; we construct the data from
 the nodes ourselves so that (a) every value and key has a line and column for
-error messages and (b) a key written twice in one mapping is an error — PyYAML
-silently keeps the last one, which loses steps without a word.
+error messages, (b) a key written twice in one mapping is an error — PyYAML
+silently keeps the last one, which loses steps without a word — and (c) an
+alias inside the node it names (``&a [*a]``), which would make the plan
+contain itself, is an error at the alias, not a crash.
 """
 from __future__ import annotations
 
@@ -21,6 +23,9 @@ from migrator.errors import Issue, Location, PlanInvalid
 MAX_PLAN_BYTES = 10 * 1024 * 1024
 #: Bound on constructed nodes, so alias bombs ("billion laughs") cannot explode.
 MAX_NODES = 2_000_000
+#: Bound on nested lists and mappings: a plan's deepest path (phases[0].steps[0].verify[0].not.all[0]...)
+#: is a dozen levels; a recursive alias (``&a [*a]``) would otherwise recurse forever.
+MAX_DEPTH = 100
 
 PathKey = tuple  # ("phases", 0, "steps", 2, "sql")
 
@@ -195,10 +200,52 @@ def _parse_yaml(text: str, path: str) -> tuple[Any, SourceMap]:
             [Issue(Location(path, second.line + 1, second.column + 1), "", "more than one YAML document; a plan file holds one", "yaml")]
         )
     builder = _Builder(path)
-    data = builder.build(nodes[0], ())
+    try:
+        data = builder.build(nodes[0], ())
+    except _TooDeep as e:
+        # Only on this error path: a second pass over the text's events finds
+        # each alias inside the node it names, which the nodes cannot tell.
+        # Without the path: a hundred levels of it would not help anyone.
+        too_deep = builder._issue(e.node, (), f"nested more than {MAX_DEPTH} levels deep; no plan is this deep")
+        raise PlanInvalid(_recursive_aliases(text, path) or [too_deep]) from None
     if builder.issues:
         raise PlanInvalid(builder.issues)
     return data, SourceMap(path, nodes[0])
+
+
+class _TooDeep(Exception):
+    """Nesting passed MAX_DEPTH: a recursive alias, or a document no plan resembles."""
+
+    def __init__(self, node: yaml.Node, path: PathKey):
+        self.node = node
+        self.path = path
+
+
+def _recursive_aliases(text: str, path: str) -> list[Issue]:
+    """An issue for each alias that stands inside the node its anchor names (a cycle)."""
+    # The composer has already refused a repeated anchor, so a name means one node.
+    issues = []
+    open_anchors: dict[str, yaml.Mark] = {}  # anchors of the lists and mappings not yet closed
+    stack: list[str | None] = []
+    for event in yaml.parse(text, Loader=_Loader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            stack.append(event.anchor)
+            if event.anchor is not None:
+                open_anchors[event.anchor] = event.start_mark
+        elif isinstance(event, yaml.CollectionEndEvent):
+            open_anchors.pop(stack.pop(), None)
+        elif isinstance(event, yaml.AliasEvent) and event.anchor in open_anchors:
+            mark, anchored = event.start_mark, open_anchors[event.anchor]
+            issues.append(
+                Issue(
+                    Location(path, mark.line + 1, mark.column + 1),
+                    "",
+                    f"alias *{event.anchor} is inside the node it refers to (&{event.anchor} at line {anchored.line + 1}): "
+                    "a plan cannot contain itself",
+                    "yaml",
+                )
+            )
+    return issues
 
 
 def _char_at(text: str, line: int, column: int) -> str:
@@ -228,6 +275,8 @@ class _Builder:
         cls = type(node)
         if cls is yaml.ScalarNode and node.tag == _STR_TAG:
             return node.value  # the common case, without the constructor's overhead
+        if len(path) >= MAX_DEPTH and cls is not yaml.ScalarNode:
+            raise _TooDeep(node, path)
         if cls is yaml.MappingNode:
             return self._mapping(node, path)
         if cls is yaml.SequenceNode:
@@ -243,7 +292,7 @@ class _Builder:
         seen: dict[Any, yaml.Node] = {}
         pairs = node.value
         if _MERGE_TAG in {key_node.tag for key_node, _ in pairs}:
-            pairs = _pairs(node)
+            pairs = _pairs(node, path)
         for key_node, value_node in pairs:
             if key_node.tag == _STR_TAG and type(key_node) is yaml.ScalarNode:
                 key = key_node.value
@@ -275,10 +324,12 @@ class _Builder:
         return node.value if not isinstance(value, str) else value
 
 
-def _pairs(node: yaml.MappingNode) -> list:
+def _pairs(node: yaml.MappingNode, path: PathKey = (), depth: int = 0) -> list:
     """A mapping's (key, value) nodes with YAML merge keys (``<<: *defaults``) expanded."""
     if not any(k.tag == _MERGE_TAG for k, _ in node.value):
         return node.value
+    if depth > MAX_DEPTH:  # a mapping merged into itself: `&a {<<: *a}`
+        raise _TooDeep(node, path)
     # The merged entries come first, then the mapping's own keys override
     # them, as the YAML spec says.
     merged: list = []
@@ -288,7 +339,7 @@ def _pairs(node: yaml.MappingNode) -> list:
             sources = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
             for src in sources:
                 if isinstance(src, yaml.MappingNode):
-                    merged.extend(_pairs(src))
+                    merged.extend(_pairs(src, path, depth + 1))
         else:
             own.append((key_node, value_node))
     if not merged:
