@@ -3,9 +3,10 @@
 PyYAML's ``compose`` keeps each node's start mark; we construct the data from
 the nodes ourselves so that (a) every value and key has a line and column for
 error messages, (b) a key written twice in one mapping is an error — PyYAML
-silently keeps the last one, which loses steps without a word — and (c) an
-alias inside the node it names (``&a [*a]``), which would make the plan
-contain itself, is an error at the alias, not a crash.
+silently keeps the last one, which loses steps without a word — and (c) what
+is not plain JSON-like data is an error at its place, not a crash: a tag the
+safe loader does not know (``!foo``), and an alias inside the node it names
+(``&a [*a]``), which would make the plan contain itself.
 """
 from __future__ import annotations
 
@@ -29,8 +30,13 @@ MAX_DEPTH = 100
 
 PathKey = tuple  # ("phases", 0, "steps", 2, "sql")
 
-_STR_TAG = "tag:yaml.org,2002:str"
-_MERGE_TAG = "tag:yaml.org,2002:merge"
+_YAML_TAG = "tag:yaml.org,2002:"
+_STR_TAG = _YAML_TAG + "str"
+_MERGE_TAG = _YAML_TAG + "merge"
+_MAP_TAG = _YAML_TAG + "map"
+_SEQ_TAG = _YAML_TAG + "seq"
+#: The scalar types the safe loader constructs.
+_SCALAR_TAGS = frozenset(_YAML_TAG + t for t in ("str", "int", "float", "bool", "null", "timestamp"))
 
 
 class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
@@ -199,7 +205,7 @@ def _parse_yaml(text: str, path: str) -> tuple[Any, SourceMap]:
         raise PlanInvalid(
             [Issue(Location(path, second.line + 1, second.column + 1), "", "more than one YAML document; a plan file holds one", "yaml")]
         )
-    builder = _Builder(path)
+    builder = _Builder(path, text)
     try:
         data = builder.build(nodes[0], ())
     except _TooDeep as e:
@@ -256,11 +262,14 @@ def _char_at(text: str, line: int, column: int) -> str:
 class _Builder:
     """Turns composed nodes into Python data, reporting duplicate keys and bad values."""
 
-    def __init__(self, file: str):
+    def __init__(self, file: str, text: str):
         self.file = file
+        self.text = text
+        self._lines: list[str] | None = None  # the text's lines, split when a tag issue needs them
         self.issues: list[Issue] = []
         self.count = 0
         self.constructor = yaml.constructor.SafeConstructor()
+        self._reported: set[int] = set()  # id() of nodes with a tag or merge issue: an alias repeats a node
 
     def _location(self, node: yaml.Node) -> Location:
         return Location(self.file, node.start_mark.line + 1, node.start_mark.column + 1)
@@ -273,19 +282,70 @@ class _Builder:
         if self.count > MAX_NODES:
             raise PlanInvalid([self._issue(node, path, "document too large (too many nodes, possibly an alias bomb)")])
         cls = type(node)
-        if cls is yaml.ScalarNode and node.tag == _STR_TAG:
-            return node.value  # the common case, without the constructor's overhead
-        if len(path) >= MAX_DEPTH and cls is not yaml.ScalarNode:
+        if cls is yaml.ScalarNode:
+            if node.tag == _STR_TAG:
+                return node.value  # the common case, without the constructor's overhead
+            return self._scalar(node, path)
+        if len(path) >= MAX_DEPTH:
             raise _TooDeep(node, path)
         if cls is yaml.MappingNode:
+            if node.tag != _MAP_TAG:
+                return self._bad_tag(node, path)
             return self._mapping(node, path)
-        if cls is yaml.SequenceNode:
-            return [self.build(child, path + (i,)) for i, child in enumerate(node.value)]
+        if node.tag != _SEQ_TAG:
+            return self._bad_tag(node, path)
+        return [self.build(child, path + (i,)) for i, child in enumerate(node.value)]
+
+    def _scalar(self, node: yaml.ScalarNode, path: PathKey) -> Any:
+        if node.tag not in _SCALAR_TAGS:
+            return self._bad_tag(node, path)
         try:
-            return self.constructor.construct_object(node, deep=True)
-        except yaml.constructor.ConstructorError as e:
-            self.issues.append(self._issue(node, path, f"invalid value: {e.problem}"))
+            return self.constructor.construct_object(node)
+        except (yaml.YAMLError, ValueError, LookupError, AttributeError):
+            # What an explicit tag's constructor raises for text it cannot
+            # read (`!!int abc`, `!!int ""`, `!!bool maybe`, `!!timestamp soon`).
+            self.issues.append(self._issue(node, path, f"invalid {_shown_tag(node.tag)} value {node.value!r}"))
             return None
+
+    def _bad_tag(self, node: yaml.Node, path: PathKey) -> None:
+        """Report a tag a plan does not use, once per node, at the tag itself."""
+        if id(node) in self._reported:
+            return None
+        self._reported.add(id(node))
+        tag = node.tag
+        shown = _shown_tag(tag)
+        if tag not in yaml.constructor.SafeConstructor.yaml_constructors:
+            message = f"unknown YAML tag {shown!r}"
+        elif tag in _SCALAR_TAGS or tag in (_MAP_TAG, _SEQ_TAG):
+            kind = {yaml.MappingNode: "a mapping", yaml.SequenceNode: "a list"}.get(type(node), "a single value")
+            message = f"YAML tag {shown!r} cannot tag {kind}"
+        else:
+            message = f"YAML tag {shown!r} is not supported: a plan holds strings, numbers, booleans, null, lists and mappings"
+        self.issues.append(Issue(self._tag_location(node), format_path(path), message, "yaml"))
+        return None
+
+    def _tag_location(self, node: yaml.Node) -> Location:
+        # A node starts at its anchor when one comes first (`&a !foo x`); the
+        # tag follows the anchor's name and some space.
+        mark = node.start_mark
+        if self._lines is None:
+            self._lines = self.text.splitlines()
+        lines = self._lines
+        line, col = mark.line, mark.column
+        if line >= len(lines) or col >= len(lines[line]) or lines[line][col] != "&":
+            return self._location(node)
+        col += 1
+        while col < len(lines[line]) and not lines[line][col].isspace():
+            col += 1
+        while line < len(lines):
+            while col < len(lines[line]) and lines[line][col] in " \t":
+                col += 1
+            if col < len(lines[line]):
+                break
+            line, col = line + 1, 0
+        if line < len(lines) and lines[line][col] == "!":
+            return Location(self.file, line + 1, col + 1)
+        return self._location(node)
 
     def _mapping(self, node: yaml.MappingNode, path: PathKey) -> dict:
         out: dict = {}
@@ -293,6 +353,7 @@ class _Builder:
         pairs = node.value
         if _MERGE_TAG in {key_node.tag for key_node, _ in pairs}:
             pairs = _pairs(node, path)
+            self._check_merge_sources(node, path)
         for key_node, value_node in pairs:
             if key_node.tag == _STR_TAG and type(key_node) is yaml.ScalarNode:
                 key = key_node.value
@@ -315,13 +376,45 @@ class _Builder:
             out[key] = self.build(value_node, path + (key,))
         return out
 
+    def _check_merge_sources(self, node: yaml.MappingNode, path: PathKey) -> None:
+        # _pairs reads only the merged mappings' entries, so their own tags
+        # (`<<: !foo {...}`) are checked here, like every other node's. It
+        # has already followed these same merges, so they hold no cycle.
+        for key_node, value_node in node.value:
+            if key_node.tag != _MERGE_TAG:
+                continue
+            sources = [value_node]
+            if type(value_node) is yaml.SequenceNode:
+                if value_node.tag != _SEQ_TAG:
+                    self._bad_tag(value_node, path)
+                sources = value_node.value
+            for src in sources:
+                if type(src) is not yaml.MappingNode:
+                    if id(src) not in self._reported:
+                        self._reported.add(id(src))
+                        self.issues.append(self._issue(src, path, "a merge key (<<) takes a mapping or a list of mappings"))
+                    continue
+                if src.tag != _MAP_TAG:
+                    self._bad_tag(src, path)
+                self._check_merge_sources(src, path)
+
     def build_key(self, node: yaml.Node, path: PathKey):
         if not isinstance(node, yaml.ScalarNode):
             self.issues.append(self._issue(node, path, "mapping keys must be plain strings"))
             return _BAD_KEY
-        value = self.constructor.construct_object(node)
+        issues = len(self.issues)
+        value = self._scalar(node, path)
+        if len(self.issues) > issues:
+            return _BAD_KEY
         # YAML 1.1 reads `on:`, `yes:` and numbers as non-strings; keys in a plan are names.
         return node.value if not isinstance(value, str) else value
+
+
+def _shown_tag(tag: str) -> str:
+    """A tag as written: ``tag:yaml.org,2002:binary`` → ``!!binary``; ``!foo`` as is; a URI as ``!<uri>``."""
+    if tag.startswith(_YAML_TAG):
+        return "!!" + tag[len(_YAML_TAG):]
+    return tag if tag.startswith("!") else f"!<{tag}>"
 
 
 def _pairs(node: yaml.MappingNode, path: PathKey = (), depth: int = 0) -> list:

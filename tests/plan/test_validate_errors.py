@@ -6,6 +6,7 @@ import textwrap
 import pytest
 
 from migrator import api
+from migrator.cli import main
 from migrator.errors import PlanInvalid
 from migrator.plan.build import load_plan
 
@@ -346,6 +347,30 @@ CASES = [
       "4:9: phases: needs at least 1 item"]),
     ("nested-too-deep", HEAD + "vars: {a: " + "[" * 120 + "]" * 120 + "}\nphases: []\n",
      ["3:109: nested more than 100 levels deep; no plan is this deep"]),
+    # Tags: PyYAML's safe loader knows no custom tag, and neither does a plan.
+    ("unknown-tag-on-key", HEAD + "!foo a: 1\nphases: []\n", ["3:1: unknown YAML tag '!foo'"]),
+    ("unknown-tag-on-value", HEAD.replace("name: demo", "name: !foo bar") + "phases: []\n", ["2:7: name: unknown YAML tag '!foo'"]),
+    ("unknown-tag-on-mapping", _plan("""
+        phases:
+          - !step {id: p, steps: []}
+        """), ["4:5: phases[0]: unknown YAML tag '!step'"]),
+    ("unknown-tag-on-list", HEAD + "phases: !list []\n", ["3:9: phases: unknown YAML tag '!list'"]),
+    ("unknown-tag-after-anchor", HEAD + "vars: {a: &x !foo bar, b: *x, !foo c: 1}\nphases: []\n",
+     ["3:14: vars.a: unknown YAML tag '!foo'", "3:31: vars: unknown YAML tag '!foo'"]),
+    ("unknown-tag-on-merge-source", HEAD + "vars: {<<: !foo {a: 1}}\nphases: []\n", ["3:12: vars: unknown YAML tag '!foo'"]),
+    ("python-object-tag", HEAD + "vars: {a: !!python/object/apply:os.system [true]}\nphases: []\n",
+     ["3:11: vars.a: unknown YAML tag '!!python/object/apply:os.system'"]),
+    ("verbatim-tag", HEAD + "vars: {a: !<tag:example.com,2000:x> 1}\nphases: []\n",
+     ["3:11: vars.a: unknown YAML tag '!<tag:example.com,2000:x>'"]),
+    ("unsupported-yaml-tag", HEAD + "vars: {a: !!binary aGk=}\nphases: []\n",
+     ["3:11: vars.a: YAML tag '!!binary' is not supported: a plan holds strings, numbers, booleans, null, lists and mappings"]),
+    ("tag-of-another-kind", HEAD + "vars: {a: !!str {b: 1}, c: !!map x}\nphases: []\n",
+     ["3:11: vars.a: YAML tag '!!str' cannot tag a mapping", "3:28: vars.c: YAML tag '!!map' cannot tag a single value"]),
+    ("bad-value-for-its-tag", HEAD + "vars: {a: !!int abc, !!bool maybe: 1, c: !!timestamp soon}\nphases: []\n",
+     ["3:11: vars.a: invalid !!int value 'abc'", "3:22: vars: invalid !!bool value 'maybe'", "3:42: vars.c: invalid !!timestamp value 'soon'"]),
+    ("tag-on-an-empty-value", HEAD + "vars:\n  a: !!int\n  b: !!float\nphases: []\n",
+     ["4:6: vars.a: invalid !!int value ''", "5:6: vars.b: invalid !!float value ''"]),
+    ("merge-of-a-scalar", HEAD + "vars: {<<: 1}\nphases: []\n", ["3:12: vars: a merge key (<<) takes a mapping or a list of mappings"]),
 ]
 
 
@@ -429,3 +454,25 @@ def test_every_problem_of_every_file_at_once(tmp_path):
         f"{b}:2:7: name: 'B' is not a valid id: use lowercase letters, digits, '.', '_' and '-', starting with a letter or digit",
         f"{b}:3:9: phases: needs at least 1 item",
     ]
+
+
+@pytest.mark.parametrize(
+    "text,line",
+    [
+        (HEAD + "phases: &a [*a]\n", "3:13: alias *a is inside the node it refers to (&a at line 3): a plan cannot contain itself"),
+        (HEAD + "x: &a {y: [*a]}\nphases: []\n", "3:12: alias *a is inside the node it refers to (&a at line 3): a plan cannot contain itself"),
+        (HEAD + "x: &a {<<: *a}\nphases: []\n", "3:12: alias *a is inside the node it refers to (&a at line 3): a plan cannot contain itself"),
+        (HEAD + "!foo a: 1\nphases: []\n", "3:1: unknown YAML tag '!foo'"),
+        (HEAD.replace("demo", "!foo bar") + "phases: []\n", "2:7: name: unknown YAML tag '!foo'"),
+    ],
+    ids=["self-alias", "nested-alias", "merge-alias", "tagged-key", "tagged-value"],
+)
+@pytest.mark.parametrize("command", ["validate", "lint", "plan", "apply"])
+def test_every_command_that_loads_a_plan_exits_2_with_the_same_line(tmp_path, capsys, text, line, command):
+    path = tmp_path / "plan.yaml"
+    path.write_text(text, encoding="utf-8")
+    database = ["-d", f"sqlite:///{tmp_path / 'db.sqlite'}"] if command in ("plan", "apply") else []
+    assert main([command, str(path), *database]) == 2
+    assert capsys.readouterr().err.splitlines() == [f"{path}:{line}"]
+    assert not (tmp_path / "db.sqlite").exists()
+

@@ -45,3 +45,22 @@ def test_random_text_gives_exit_2_or_0_and_no_traceback(tmp_path, capsys, text):
     captured = capsys.readouterr()
     assert code in (0, 2), captured.err
     assert "internal error" not in captured.err
+
+
+# Anchors, aliases (recursive ones too), merge keys and tags, known and unknown.
+TOKENS = [
+    "a", "id", "x", "1", "yes", "~", ": ", "\n", "\n  ", "- ", "[", "]", "{", "}", ", ",
+    "&a ", "&b ", "*a", "*b", "<<: ", "!foo ", "!!int ", "!!str ", "!!map ", "!!seq ", "!!binary ", "!!timestamp ",
+]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(tokens=st.lists(st.sampled_from(TOKENS), max_size=30))
+def test_anchors_aliases_and_tags_give_exit_2_or_0_and_located_lines(tmp_path, capsys, tokens):
+    path = tmp_path / "plan.yaml"
+    path.write_text("".join(tokens), encoding="utf-8")
+    code = main(["validate", str(path)])
+    captured = capsys.readouterr()
+    assert code in (0, 2), captured.err
+    if code == 2:
+        assert all(line.startswith(str(path)) for line in captured.err.splitlines()), captured.err
