@@ -35,7 +35,10 @@ _STR_TAG = _YAML_TAG + "str"
 _MERGE_TAG = _YAML_TAG + "merge"
 _MAP_TAG = _YAML_TAG + "map"
 _SEQ_TAG = _YAML_TAG + "seq"
-#: The scalar types the safe loader constructs.
+_TIMESTAMP_TAG = _YAML_TAG + "timestamp"
+#: The scalar types a plan holds (strings, numbers, booleans, null) and dates,
+#: which are kept as written: YAML 1.2 has no dates, and ``cutoff: 2026-01-01``
+#: in vars means that text.
 _SCALAR_TAGS = frozenset(_YAML_TAG + t for t in ("str", "int", "float", "bool", "null", "timestamp"))
 
 
@@ -299,6 +302,8 @@ class _Builder:
     def _scalar(self, node: yaml.ScalarNode, path: PathKey) -> Any:
         if node.tag not in _SCALAR_TAGS:
             return self._bad_tag(node, path)
+        if node.tag == _TIMESTAMP_TAG and yaml.constructor.SafeConstructor.timestamp_regexp.match(node.value):
+            return node.value  # as written, even 2026-13-45: a plan's dates are text (see _SCALAR_TAGS)
         try:
             return self.constructor.construct_object(node)
         except (yaml.YAMLError, ValueError, LookupError, AttributeError):

@@ -476,3 +476,21 @@ def test_every_command_that_loads_a_plan_exits_2_with_the_same_line(tmp_path, ca
     assert capsys.readouterr().err.splitlines() == [f"{path}:{line}"]
     assert not (tmp_path / "db.sqlite").exists()
 
+
+def test_dates_are_kept_as_written(tmp_path):
+    """YAML 1.1 reads 2026-01-01 as a date, which JSON has no type for; a plan means the text."""
+    path = tmp_path / "plan.yaml"
+    path.write_text(_plan("""
+        vars:
+          cutoff: 2026-01-01
+          stamp: !!timestamp 2026-01-01 10:00:00.5
+          typo: 2026-13-45
+        phases:
+          - id: p
+            steps:
+              - id: s
+                sql: DELETE FROM t WHERE d < '${cutoff}' OR s = '${stamp}'
+        """), encoding="utf-8")
+    plan = load_plan(str(path))
+    assert plan.vars == {"cutoff": "2026-01-01", "stamp": "2026-01-01 10:00:00.5", "typo": "2026-13-45"}
+    assert plan.steps[0].action.texts == ("DELETE FROM t WHERE d < '2026-01-01' OR s = '2026-01-01 10:00:00.5'",)

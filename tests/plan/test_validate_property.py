@@ -14,7 +14,7 @@ KEYS = [
     "references", "table", "column", "unchanged", "x",
 ]
 scalars = st.one_of(
-    st.none(), st.booleans(), st.integers(-3, 3), st.sampled_from(["p", "s", "SELECT 1", "${v}", "$${", "a:b", "", "1ms", "drop-table"]),
+    st.none(), st.booleans(), st.integers(-3, 3), st.dates(), st.sampled_from(["p", "s", "SELECT 1", "${v}", "$${", "a:b", "", "1ms", "drop-table"]),
 )
 documents = st.recursive(
     scalars,
@@ -49,7 +49,7 @@ def test_random_text_gives_exit_2_or_0_and_no_traceback(tmp_path, capsys, text):
 
 # Anchors, aliases (recursive ones too), merge keys and tags, known and unknown.
 TOKENS = [
-    "a", "id", "x", "1", "yes", "~", ": ", "\n", "\n  ", "- ", "[", "]", "{", "}", ", ",
+    "a", "id", "x", "1", "yes", "~", "2026-01-01", ": ", "\n", "\n  ", "- ", "[", "]", "{", "}", ", ",
     "&a ", "&b ", "*a", "*b", "<<: ", "!foo ", "!!int ", "!!str ", "!!map ", "!!seq ", "!!binary ", "!!timestamp ",
 ]
 
