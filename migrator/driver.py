@@ -2,13 +2,13 @@
 
 A no-op re-apply reads the journal and changes nothing; importing SQLAlchemy
 alone costs it more than all of its own work (benchmarks/notes.md). So for the
-URLs whose meaning is unambiguous without SQLAlchemy's parser — a SQLite file and
-a PostgreSQL server named by user, password, host, port and database — the
-journal is read through the driver itself (:mod:`sqlite3`, psycopg), with the
+URLs whose meaning is unambiguous without SQLAlchemy's parser — a SQLite file, or
+a PostgreSQL or MySQL/MariaDB server named by user, password, host, port and database — the
+journal is read through the driver itself (:mod:`sqlite3`, psycopg, PyMySQL), with the
 same driver-level SQL the SQLAlchemy path sends through ``exec_driver_sql``
 (:class:`DriverConnection` offers that much of SQLAlchemy's Connection). Any
-other URL (query options, percent-escapes, sockets, MySQL) gets None from
-:func:`driver_target` and goes the SQLAlchemy way.
+other URL (query options, percent-escapes, sockets, other drivers) gets None
+from :func:`driver_target` and goes the SQLAlchemy way.
 """
 from __future__ import annotations
 
@@ -25,11 +25,18 @@ statement_listeners: list[Callable[[str], None]] = []
 
 # Only what SQLAlchemy's make_url parses the same way and renders back unchanged.
 _SQLITE_URL = re.compile(r"(?P<driver>sqlite(?:\+pysqlite)?):///(?P<database>[^?#]+)")
-_PG_URL = re.compile(
-    r"(?:postgres|postgresql|postgresql\+psycopg)://"
+_SERVER_URL = re.compile(
+    r"(?P<scheme>postgres|postgresql|mysql|mariadb)(?:\+(?P<driver>psycopg|pymysql))?://"
     r"(?:(?P<user>[A-Za-z0-9._-]+)(?::(?P<password>[^@/?#%]*))?@)?"
     r"(?P<host>[A-Za-z0-9.-]+)(?::(?P<port>[0-9]{1,5}))?/(?P<database>[A-Za-z0-9._-]+)"
 )
+#: scheme -> (migrator's dialect, the driver migrator ships for it, as migrator.db names them)
+_SERVERS = {
+    "postgres": ("postgresql", "postgresql+psycopg"),
+    "postgresql": ("postgresql", "postgresql+psycopg"),
+    "mysql": ("mysql", "mysql+pymysql"),
+    "mariadb": ("mysql", "mariadb+pymysql"),
+}
 
 
 @dataclass(frozen=True)
@@ -38,7 +45,7 @@ class DriverTarget:
 
     dialect: str  # migrator's dialect name
     shown: str  # the URL as migrator.db.mask shows it (password hidden)
-    database: str  # the SQLite file, or the PostgreSQL database name
+    database: str  # the SQLite file, or the server's database name
     connect_args: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def connect(self) -> "DriverConnection | None":
@@ -57,6 +64,14 @@ class DriverTarget:
             except sqlite3.Error:
                 return None
             return DriverConnection(conn, sqlite3.Error)
+        if self.dialect == "mysql":
+            import pymysql
+
+            try:
+                conn = pymysql.connect(**self.connect_args)
+            except pymysql.Error as e:
+                raise DatabaseUnavailable(self.shown, first_line(e)) from None
+            return DriverConnection(conn, pymysql.Error)
         import psycopg
 
         try:
@@ -74,19 +89,24 @@ def driver_target(url: str) -> DriverTarget | None:
         if database == ":memory:":
             return None
         return DriverTarget("sqlite", f"{m['driver']}:///{database}", database)
-    m = _PG_URL.fullmatch(url)
+    m = _SERVER_URL.fullmatch(url)
     if m:
+        dialect, driver = _SERVERS[m["scheme"]]
+        if m["driver"] and not driver.endswith("+" + m["driver"]):
+            return None  # mysql+psycopg and the like: SQLAlchemy says what is wrong
         user, password, host, port, database = m["user"], m["password"], m["host"], m["port"], m["database"]
         credentials = "" if user is None else user + ("" if password is None else ":***") + "@"
-        shown = f"postgresql+psycopg://{credentials}{host}{'' if port is None else ':' + str(int(port))}/{database}"
-        args = {"host": host, "dbname": database}
+        shown = f"{driver}://{credentials}{host}{'' if port is None else ':' + str(int(port))}/{database}"
+        args = {"host": host, "dbname" if dialect == "postgresql" else "database": database}
         if user is not None:
             args["user"] = user
         if password is not None:
             args["password"] = password
         if port is not None:
             args["port"] = int(port)
-        return DriverTarget("postgresql", shown, database, args)
+        if dialect == "mysql":
+            args["client_flag"] = 2  # FOUND_ROWS, as SQLAlchemy's PyMySQL dialect connects
+        return DriverTarget(dialect, shown, database, args)
     return None
 
 

@@ -72,35 +72,28 @@ class MysqlDialect(Dialect):
             return args[1].strip().splitlines()[0] if args[1].strip() else str(args[0])
         return super().error_text(error)
 
-    # GET_LOCK names are server-wide, so the lock name includes the database name;
-    # the lock belongs to the session and the server releases it when that ends.
-    def try_lock(self, conn, key: str) -> bool:
-        from sqlalchemy import text
+    # GET_LOCK names are server-wide, so the lock name includes the database's name (at
+    # most 64 characters); the lock belongs to the session and the server releases it when
+    # that ends. Driver-level SQL (``exec_driver_sql``), so that the driver-only no-op
+    # re-apply (migrator.engine.shortcut) takes the same lock the same way.
+    _LOCK_NAME = "LEFT(CONCAT(%(k)s, ':', COALESCE(DATABASE(), '')), 64)"
 
-        return conn.execute(text("SELECT GET_LOCK(:k, 0)"), {"k": self._lock_name(conn, key)}).scalar() == 1
+    def try_lock(self, conn, key: str) -> bool:
+        return conn.exec_driver_sql(f"SELECT GET_LOCK({self._LOCK_NAME}, 0)", {"k": key}).scalar() == 1
 
     def release_lock(self, conn, key: str) -> None:
-        from sqlalchemy import text
-
-        conn.execute(text("SELECT RELEASE_LOCK(:k)"), {"k": self._lock_name(conn, key)})
+        conn.exec_driver_sql(f"SELECT RELEASE_LOCK({self._LOCK_NAME})", {"k": key})
 
     def lock_holder(self, conn, key: str) -> str | None:
-        from sqlalchemy import text
-
-        holder = conn.execute(text("SELECT IS_USED_LOCK(:k)"), {"k": self._lock_name(conn, key)}).scalar()
+        holder = conn.exec_driver_sql(f"SELECT IS_USED_LOCK({self._LOCK_NAME})", {"k": key}).scalar()
         if holder is None:
             return None
-        row = conn.execute(
-            text("SELECT USER, HOST FROM information_schema.PROCESSLIST WHERE ID = :id"), {"id": holder}
-        ).first()
+        row = conn.exec_driver_sql(
+            "SELECT USER, HOST FROM information_schema.PROCESSLIST WHERE ID = %(id)s", {"id": holder}
+        ).fetchone()
         if row is None:
             return f"MySQL connection {holder}"
         return f"MySQL connection {holder} ({row[0]}@{row[1]})"
-
-    def _lock_name(self, conn, key: str) -> str:
-        # GET_LOCK names are at most 64 characters.
-        database = conn.engine.url.database or ""
-        return f"{key}:{database}"[:64]
 
     def commits_implicitly(self, statement: str) -> bool:
         words = _strip_leading_comments(statement).lstrip("( \t\r\n").split(None, 2)

@@ -1,6 +1,6 @@
 """The no-op re-apply through the driver alone (migrator.engine.shortcut).
 
-It must give exactly the report the full (SQLAlchemy) path gives, step back
+It must give exactly the report the full (SQLAlchemy) path gives on every database, step back
 whenever there is anything to do or anyone else holds the lock, and never load
 SQLAlchemy when it answers.
 """
@@ -47,11 +47,6 @@ def _full_report(url, plan, selection=None):
     return replace(report, database=db.shown)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request):
-    """The databases the driver path serves (MySQL/MariaDB URLs always go the SQLAlchemy
-    way; their no-op re-apply is tested in test_apply.py)."""
-    return request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "pg_url")
 
 
 def test_the_driver_path_reports_exactly_what_the_full_path_reports(db_url, write_plan):
@@ -133,6 +128,8 @@ def test_a_no_op_apply_command_never_imports_sqlalchemy(db_url, write_plan):
     "postgres://user:secret@db.example.com/app",
     "postgresql+psycopg://user:p:ss@host:6543/app_db",
     "postgresql://host.internal/app",
+    "mysql://root@127.0.0.1:3306/test",
+    "mariadb+pymysql://user:secret@db.example.com/app",
 ])
 def test_urls_the_driver_path_takes_are_shown_and_connected_as_sqlalchemy_does(url):
     target = driver.driver_target(url)
@@ -158,14 +155,16 @@ def test_urls_the_driver_path_takes_are_shown_and_connected_as_sqlalchemy_does(u
     "postgresql://host/app?sslmode=require",
     "postgresql:///app",
     "postgresql+psycopg2://host/app",
-    "mysql+pymysql://root@127.0.0.1:3306/test",
+    "mysql+psycopg://root@127.0.0.1:3306/test",
+    "mysql+mysqldb://root@127.0.0.1:3306/test",
+    "postgresql+pymysql://host/app",
 ])
 def test_other_urls_go_the_sqlalchemy_way(url):
     assert driver.driver_target(url) is None
 
 
-def test_an_unreachable_server_gets_the_same_one_line_error_either_way(write_plan):
-    url = "postgresql://root@127.0.0.1:1/nowhere"
+@pytest.mark.parametrize("url", ["postgresql://root@127.0.0.1:1/nowhere", "mysql://root@127.0.0.1:1/nowhere"])
+def test_an_unreachable_server_gets_the_same_one_line_error_either_way(url, write_plan):
     with pytest.raises(DatabaseUnavailable) as fast:
         api.apply(write_plan(PLAN), url)
     with pytest.raises(DatabaseUnavailable) as full:
