@@ -10,24 +10,16 @@ from __future__ import annotations
 import json
 import os
 import re
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 from migrator.errors import Issue, Location, PlanInvalid
 from migrator.plan import schema as plan_schema
+from migrator.plan.kinds import ACTION_KINDS, CHECK_KINDS
 from migrator.plan.loader import SourceMap, format_path, gc_paused, load_yaml
-from migrator.plan.model import (
-    ACTION_KINDS,
-    CHECK_KINDS,
-    BatchAction,
-    CheckSpec,
-    ManualAction,
-    Phase,
-    Plan,
-    PythonAction,
-    SqlAction,
-    Step,
-)
 from migrator.plan.variables import VariableError, as_text, references, substitute
+
+if TYPE_CHECKING:  # imported by _PlanBuilder.build, which validate never calls
+    from migrator.plan.model import CheckSpec, Phase, Plan, SqlAction, Step
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m)?\s*$")
 _BATCH_PARAM = re.compile(r":batch_size\b")
@@ -147,6 +139,7 @@ class _PlanBuilder:
         self.issues: list[Issue] = []
         self.vars: dict[str, Any] = {}
         self.phases: list = []  # the substituted phases data
+        self.model: Any = None  # the migrator.plan.model module, once build() has imported it
 
     # -- helpers -------------------------------------------------------------
     def _issue(self, path: tuple, message: str, code: str, *, key: bool = False) -> None:
@@ -381,8 +374,14 @@ class _PlanBuilder:
 
     # -- model ---------------------------------------------------------------
     def build(self) -> Plan:
+        # Imported here, once per build, not with this module: validate never
+        # builds a Plan, and the model's frozen dataclasses take milliseconds to
+        # create (#9). An import in each method below would cost more (per step).
+        from migrator.plan import model
+
+        self.model = model
         phases = tuple(self._phase(p, ("phases", i)) for i, p in enumerate(self.phases))
-        return Plan(
+        return model.Plan(
             name=self.data["name"],
             source=self.path,
             base_dir=self.base_dir,
@@ -392,7 +391,7 @@ class _PlanBuilder:
         )
 
     def _phase(self, data: dict, path: tuple) -> Phase:
-        return Phase(
+        return self.model.Phase(
             id=data["id"],
             path=format_path(path),
             location=self.map.location(path),
@@ -407,7 +406,7 @@ class _PlanBuilder:
         action = self._action(data)
         rollback = self._rollback(data.get("rollback"))
         when = data.get("when", {}).get("dialect") if isinstance(data.get("when"), dict) else None
-        return Step(
+        return self.model.Step(
             id=data["id"],
             phase=phase_id,
             path=format_path(path),
@@ -432,17 +431,17 @@ class _PlanBuilder:
     def _action(self, data: dict):
         if "sql" in data:
             sql = data["sql"]
-            return SqlAction(texts=(sql,) if isinstance(sql, str) else tuple(sql))
+            return self.model.SqlAction(texts=(sql,) if isinstance(sql, str) else tuple(sql))
         if "sql_file" in data:
-            return SqlAction(texts=(self._read_sql_file(data["sql_file"]),), file=data["sql_file"], kind="sql_file")
+            return self.model.SqlAction(texts=(self._read_sql_file(data["sql_file"]),), file=data["sql_file"], kind="sql_file")
         if "python" in data:
             target = data["python"]
             left, _, function = target.rpartition(":")
             is_file = left.endswith(".py") or "/" in left
-            return PythonAction(target=target, module=None if is_file else left, file=self._file(left) if is_file else None, function=function)
+            return self.model.PythonAction(target=target, module=None if is_file else left, file=self._file(left) if is_file else None, function=function)
         if "batch" in data:
             b = data["batch"]
-            return BatchAction(
+            return self.model.BatchAction(
                 sql=b["sql"],
                 size=int(b.get("size", 1000)),
                 total=b.get("total"),
@@ -450,7 +449,7 @@ class _PlanBuilder:
                 max_batches=int(b["max_batches"]) if b.get("max_batches") is not None else None,
             )
         if "manual" in data:
-            return ManualAction(instructions=data["manual"])
+            return self.model.ManualAction(instructions=data["manual"])
         return None
 
     def _read_sql_file(self, relative: str) -> str:
@@ -464,11 +463,11 @@ class _PlanBuilder:
         if data is None:
             return None
         if isinstance(data, dict):
-            return SqlAction(texts=(self._read_sql_file(data["sql_file"]),), file=data["sql_file"], kind="sql_file")
-        return SqlAction(texts=(data,) if isinstance(data, str) else tuple(data))
+            return self.model.SqlAction(texts=(self._read_sql_file(data["sql_file"]),), file=data["sql_file"], kind="sql_file")
+        return self.model.SqlAction(texts=(data,) if isinstance(data, str) else tuple(data))
 
     def _python_source(self, action: Any) -> str | None:
-        if isinstance(action, PythonAction) and action.file:
+        if action is not None and action.kind == "python" and action.file:
             with open(action.file, "rb") as f:
                 return f.read().decode("utf-8", "replace")
         return None
@@ -492,7 +491,7 @@ class _PlanBuilder:
             expect = normalize_expect(data["expect"])
         elif kind == "row_count":
             expect = normalize_expect(value["expect"])
-        return CheckSpec(
+        return self.model.CheckSpec(
             kind=kind,
             arg=arg,
             path=format_path(path),
@@ -520,14 +519,16 @@ def step_checksum(action: Any, rollback: SqlAction | None, python_source: str | 
     whitespace are not. Batch tuning (size, pause, max_batches, total) is not:
     it changes how the work is cut, not what it does.
     """
+    # By each action's kind, not its class: this module does not import the model.
     content: dict[str, Any] = {"action": None, "rollback": None}
-    if isinstance(action, SqlAction):
+    kind = getattr(action, "kind", None)
+    if kind in ("sql", "sql_file"):
         content["action"] = ["sql", [normalize_sql(t) for t in action.texts]]
-    elif isinstance(action, PythonAction):
+    elif kind == "python":
         content["action"] = ["python", action.target, normalize_sql(python_source) if python_source is not None else None]
-    elif isinstance(action, BatchAction):
+    elif kind == "batch":
         content["action"] = ["batch", normalize_sql(action.sql)]
-    elif isinstance(action, ManualAction):
+    elif kind == "manual":
         content["action"] = ["manual", normalize_sql(action.instructions)]
     if rollback is not None:
         content["rollback"] = [normalize_sql(t) for t in rollback.texts]

@@ -11,29 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any, Union
 
 from migrator.errors import Location
-
-#: The kinds of check (spec section 3).
-CHECK_KINDS = (
-    "table_exists",
-    "column_exists",
-    "index_exists",
-    "foreign_key_exists",
-    "query",
-    "no_rows",
-    "row_count",
-    "no_orphans",
-    "unchanged",
-    "step_applied",
-    "dialect",
-    "all",
-    "any",
-    "not",
-)
-ACTION_KINDS = ("sql", "sql_file", "python", "batch", "manual")
-ON_FAIL = ("halt", "skip", "mark_applied", "warn")
-RERUN = ("never", "always", "on_change")
-DIALECTS = ("sqlite", "postgresql", "mysql")
-COMPARATORS = ("eq", "ne", "gt", "ge", "lt", "le")
+# Re-exported: the vocabulary moved to a leaf module so that validate need not import this one.
+from migrator.plan.kinds import ACTION_KINDS, CHECK_KINDS, COMPARATORS, DIALECTS, ON_FAIL, RERUN  # noqa: F401
 
 
 @dataclass(frozen=True, slots=True)

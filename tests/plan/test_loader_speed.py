@@ -146,3 +146,30 @@ def test_source_map_places_every_path_and_its_nearest_ancestor(path, key, expect
     _, source_map = parse_yaml(MAPPED, "plan.yaml")
     location = source_map.location(path, key=key)
     assert (location.file, location.line, location.col) == ("plan.yaml", *expected)
+
+
+def _modules_after(code: str) -> set[str]:
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", code + "\nimport sys; print(' '.join(sorted(sys.modules)))"],
+                         capture_output=True, text=True, check=True).stdout
+    return set(out.splitlines()[-1].split())
+
+
+def test_validate_does_not_import_the_plan_model_but_loading_a_plan_does(tmp_path):
+    """The model's frozen dataclasses take milliseconds to create, and validate builds no Plan."""
+    path = tmp_path / "plan.yaml"
+    path.write_text(VALID, encoding="utf-8")
+    validated = _modules_after(f"from migrator.cli import main\nassert main(['validate', {str(path)!r}]) == 0")
+    assert "migrator.plan.build" in validated
+    assert "migrator.plan.model" not in validated
+    loaded = _modules_after(f"from migrator.plan.build import load_plan\nload_plan({str(path)!r})")
+    assert "migrator.plan.model" in loaded
+
+
+def test_the_model_still_offers_the_plan_vocabulary():
+    from migrator.plan import kinds, model
+
+    for name in ("CHECK_KINDS", "ACTION_KINDS", "ON_FAIL", "RERUN", "DIALECTS", "COMPARATORS"):
+        assert getattr(model, name) is getattr(kinds, name)
