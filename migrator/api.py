@@ -357,11 +357,16 @@ def status(path, url: str | None = None, *, variables: dict[str, str] | None = N
     """Each step's state from the journal, drift marked; read-only, no lock."""
     from dataclasses import replace
 
-    from migrator.engine.dryrun import status_report
+    from migrator.engine.outcomes import status_report
+    from migrator.engine.shortcut import driver_status
 
     the_plan = load(path, variables)
+    journal = _journal(journal_table)
+    report = driver_status(the_plan, url, journal)  # without loading SQLAlchemy, where it can
+    if report is not None:
+        return report
     with _Database(url) as db:
-        state = _journal(journal_table).read_state(db.conn, db.dialect, the_plan.name)
+        state = journal.read_state(db.conn, db.dialect, the_plan.name)
         db.conn.rollback()
     return replace(status_report(the_plan, state, db.dialect.name), database=db.shown)
 

@@ -23,7 +23,7 @@ from migrator.engine.planner import (
 from migrator.engine.outcomes import base_result
 from migrator.engine.runner import Checks, step_statements
 from migrator.plan.model import Plan
-from migrator.report import CheckResult, PhaseResult, RunReport, StepResult
+from migrator.report import CheckResult, PhaseResult, RunReport
 
 _SHOWS_SQL = frozenset({"run", "rerun", "resume", "manual"})
 _CHANGES_DB = frozenset({"run", "rerun", "resume"})
@@ -127,24 +127,3 @@ def _next(plan: Plan, xp: ExecutionPlan) -> tuple[str, ...]:
         if d.selected and d.verdict == "manual":
             out.append(f"manual step {d.step.id} waits for a person: confirm with migrator apply {plan.source} --confirm {d.step.id}")
     return tuple(out)
-
-
-def status_report(plan: Plan, state: JournalState, dialect: str) -> RunReport:
-    """Each step's state from the journal (``status``), drift marked by the verdict."""
-    xp = decide(plan, state, dialect)
-    phases = []
-    for phase in plan.phases:
-        steps: list[StepResult] = []
-        for d in xp.for_phase(phase.id):
-            result = base_result(d)
-            if d.entry is None:
-                result = replace(result, state="pending")
-            steps.append(result)
-        phases.append(PhaseResult(phase=phase.id, title=phase.title, steps=tuple(steps)))
-    drift = [d.step.id for d in xp.decisions if d.verdict == "drift"]
-    return RunReport(
-        command="status", plan=plan.name, source=plan.source, phases=tuple(phases),
-        status="drift" if drift else "ok",
-        message=f"drift: {', '.join(drift)} changed since applied" if drift else None,
-        dialect=dialect,
-    )

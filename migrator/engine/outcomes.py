@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from migrator.engine.planner import EXECUTING_VERDICTS, Decision, ExecutionPlan
+from migrator.engine.planner import EXECUTING_VERDICTS, Decision, ExecutionPlan, JournalState, decide
 from migrator.plan.model import Plan
 from migrator.report import PhaseResult, RunReport, StepResult
 
@@ -116,3 +116,24 @@ def next_steps(source: str, phases, status: str) -> tuple[str, ...]:
     if pending and status != "ok":
         out.append(f"{len(pending)} step(s) not reached: {', '.join(pending)}")
     return tuple(out)
+
+
+def status_report(plan: Plan, state: JournalState, dialect: str) -> RunReport:
+    """Each step's state from the journal (``status``), drift marked by the verdict."""
+    xp = decide(plan, state, dialect)
+    phases = []
+    for phase in plan.phases:
+        steps: list[StepResult] = []
+        for d in xp.for_phase(phase.id):
+            result = base_result(d)
+            if d.entry is None:
+                result = replace(result, state="pending")
+            steps.append(result)
+        phases.append(PhaseResult(phase=phase.id, title=phase.title, steps=tuple(steps)))
+    drift = [d.step.id for d in xp.decisions if d.verdict == "drift"]
+    return RunReport(
+        command="status", plan=plan.name, source=plan.source, phases=tuple(phases),
+        status="drift" if drift else "ok",
+        message=f"drift: {', '.join(drift)} changed since applied" if drift else None,
+        dialect=dialect,
+    )

@@ -1,16 +1,17 @@
-"""``apply`` with nothing to execute, answered through the driver alone.
+"""``apply`` with nothing to execute, and ``status``, answered through the driver alone.
 
 Most ``apply`` runs in CI and deploy pipelines find every step applied. Such a
 run does what the full one does before its first step — take the migration
 lock, read the journal once, let the planner decide — and then reports; its
-cost was SQLAlchemy's import, not its work. :func:`settled_apply` does those
-same steps over a :class:`~migrator.driver.DriverConnection`, with the same
-driver-level SQL (:meth:`Journal.read_version`, :meth:`Journal.read_state`, the
-dialect's lock), the same planner and the same report builder as the runner
-(:func:`~migrator.engine.outcomes.settled_report`). When anything would run, or
+cost was SQLAlchemy's import, not its work. ``status`` only reads the journal.
+Both do those same steps here over a :class:`~migrator.driver.DriverConnection`,
+with the same driver-level SQL (:meth:`Journal.read_version`,
+:meth:`Journal.read_state`, the dialect's lock), the same planner and the same
+report builders as the full path (:func:`~migrator.engine.outcomes.settled_report`,
+:func:`~migrator.engine.outcomes.status_report`). When anything would run, or
 the lock is taken by someone else, or the journal is missing or of another
-version, it returns None and ``apply`` goes the full way, which waits for the
-lock, creates the journal, or explains the problem.
+version, they return None and the command goes the full way, which waits for
+the lock, creates the journal, or explains the problem.
 
 No SQLAlchemy is imported here; a test keeps it so.
 """
@@ -24,7 +25,7 @@ from migrator.dialects import Dialect, get_dialect
 from migrator.driver import DriverConnection, DriverTarget, driver_target
 from migrator.engine.journal import SCHEMA_VERSION, Journal
 from migrator.engine.lock import LOCK_NAME, file_lock
-from migrator.engine.outcomes import settled_report
+from migrator.engine.outcomes import settled_report, status_report
 from migrator.engine.planner import JournalState, Selection, decide
 from migrator.errors import LockHeld
 from migrator.plan.model import Plan
@@ -36,6 +37,28 @@ def settled_apply(plan: Plan, url: str | None, journal: Journal, selection: Sele
                   confirmed: frozenset[str] = frozenset()) -> RunReport | None:
     """The report of ``apply`` when it has nothing to execute; None when it has (or
     when only the full path can tell). Raises DatabaseUnavailable like the full path."""
+    read = _read_journal(url, journal, plan.name, locked=True)
+    if read is None:
+        return None
+    state, dialect, target = read
+    report = settled_report(decide(plan, state, dialect.name, selection, confirmed=confirmed), dialect.name)
+    return None if report is None else replace(report, database=target.shown)
+
+
+def driver_status(plan: Plan, url: str | None, journal: Journal) -> RunReport | None:
+    """The report of ``status`` (read-only, no lock, as on the full path); None when
+    only the full path can tell (no journal table yet, an unusual URL)."""
+    read = _read_journal(url, journal, plan.name, locked=False)
+    if read is None:
+        return None
+    state, dialect, target = read
+    return replace(status_report(plan, state, dialect.name), database=target.shown)
+
+
+def _read_journal(url: str | None, journal: Journal, plan: str, *,
+                  locked: bool) -> tuple[JournalState, Dialect, DriverTarget] | None:
+    """The plan's journal state through the driver (under the migration lock when
+    ``locked``, taken without waiting), or None when the full path must read it."""
     target = driver_target(resolve_url(url))
     if target is None:
         return None
@@ -44,14 +67,14 @@ def settled_apply(plan: Plan, url: str | None, journal: Journal, selection: Sele
         return None
     dialect = get_dialect(target.dialect)
     with closing(conn):
-        with _lock_without_waiting(conn, dialect, target) as taken:
-            if not taken:
-                return None
-            state = _journal_state(conn, dialect, journal, plan.name)
-    if state is None:
-        return None
-    report = settled_report(decide(plan, state, dialect.name, selection, confirmed=confirmed), dialect.name)
-    return None if report is None else replace(report, database=target.shown)
+        if not locked:
+            state = _journal_state(conn, dialect, journal, plan)
+        else:
+            with _lock_without_waiting(conn, dialect, target) as taken:
+                if not taken:
+                    return None
+                state = _journal_state(conn, dialect, journal, plan)
+    return None if state is None else (state, dialect, target)
 
 
 @contextmanager

@@ -19,7 +19,8 @@ from migrator.db import create_engine, mask, parse_url
 from migrator.engine.journal import Journal
 from migrator.engine.planner import Selection, decide
 from migrator.engine.runner import Runner
-from migrator.engine.shortcut import settled_apply
+from migrator.engine.outcomes import status_report
+from migrator.engine.shortcut import driver_status, settled_apply
 from migrator.errors import DatabaseUnavailable
 
 PLAN = """\
@@ -72,6 +73,28 @@ def test_drift_is_reported_the_same_way_and_nothing_runs(db_url, write_plan):
     assert fast == _full_report(db_url, plan)
 
 
+def _full_status(url, plan):
+    journal = Journal()
+    with api._Database(url) as db:
+        state = journal.read_state(db.conn, db.dialect, plan.name)
+        db.conn.rollback()
+    return replace(status_report(plan, state, db.dialect.name), database=db.shown)
+
+
+def test_status_through_the_driver_is_the_full_path_s_status(db_url, write_plan):
+    path = write_plan(PLAN)
+    assert driver_status(api.load(path), db_url, Journal()) is None  # no journal: the full way says so
+    assert api.apply(path, db_url).ok
+    more = write_plan(PLAN + "      - id: create-c\n        sql: CREATE TABLE c (id INTEGER PRIMARY KEY)\n")
+    Path(more).write_text(Path(more).read_text().replace(
+        "CREATE TABLE a (id INTEGER PRIMARY KEY)", "CREATE TABLE a (id INTEGER PRIMARY KEY, y INTEGER)"))
+    plan = api.load(more)  # a pending step and a drifted one
+    fast = driver_status(plan, db_url, Journal())
+    assert fast is not None and fast.status == "drift"
+    assert {s.step: s.state for s in fast.steps}["create-c"] == "pending"
+    assert fast == _full_status(db_url, plan)
+
+
 def test_anything_to_do_goes_the_full_way(db_url, write_plan):
     path = write_plan(PLAN)
     assert settled_apply(api.load(path), db_url, Journal()) is None  # no journal yet
@@ -103,21 +126,22 @@ def test_a_missing_sqlite_file_is_not_created(tmp_path, write_plan):
     assert not target.exists()
 
 
-def test_a_no_op_apply_command_never_imports_sqlalchemy(db_url, write_plan):
+@pytest.mark.parametrize("command", ["apply", "status"])
+def test_a_no_op_apply_and_status_never_import_sqlalchemy(command, db_url, write_plan):
     url = db_url
     path = write_plan(PLAN)
     assert api.apply(path, url).ok
     code = (
         "import sys\n"
         "from migrator import cli\n"
-        f"rc = cli.main(['apply', {path!r}, '--database', {url!r}])\n"
+        f"rc = cli.main([{command!r}, {path!r}, '--database', {url!r}])\n"
         "print(rc, 'sqlalchemy' in sys.modules)\n"
     )
     env = {k: v for k, v in os.environ.items() if k != "MIGRATOR_DATABASE_URL"}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.splitlines()[-1] == "0 False"
-    assert "already applied" in out.stdout
+    assert ("already applied" if command == "apply" else "applied") in out.stdout
 
 
 @pytest.mark.parametrize("url", [
