@@ -26,7 +26,7 @@ from typing import Iterator
 
 from migrator.dialects import Dialect
 from migrator.engine.journal import current_host, current_user, now
-from migrator.errors import LockHeld
+from migrator.errors import LockHeld, UsageError
 
 LOCK_NAME = "migrator"
 _POLL_SECONDS = 0.05
@@ -91,7 +91,10 @@ def file_lock(database: str | None, timeout: float, purpose: str) -> Iterator[No
     import fcntl
 
     path = sidecar_path(os.path.abspath(database))
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as e:  # a read-only folder, a directory in the way: one line, exit 2
+        raise UsageError(f"cannot open the migration lock file {path}: {e.strerror or e}") from None
     try:
         start = time.monotonic()
         while True:
@@ -103,15 +106,25 @@ def file_lock(database: str | None, timeout: float, purpose: str) -> Iterator[No
                 if waited >= timeout:
                     raise LockHeld(_file_holder(path), round(waited, 1)) from None
                 time.sleep(min(_POLL_SECONDS, max(timeout - waited, 0.0)))
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{holder_label(purpose)} since {now():%Y-%m-%d %H:%M:%S} UTC\n".encode(), 0)
+        _write_holder(fd, f"{holder_label(purpose)} since {now():%Y-%m-%d %H:%M:%S} UTC\n")
         try:
             yield
         finally:
-            os.ftruncate(fd, 0)
+            _write_holder(fd, "")
             fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
         os.close(fd)
+
+
+def _write_holder(fd: int, text: str) -> None:
+    # Who holds the lock is for the message of whoever waits; a full disk must not
+    # stop the run over it (the flock itself is what excludes).
+    try:
+        os.ftruncate(fd, 0)
+        if text:
+            os.pwrite(fd, text.encode(), 0)
+    except OSError:
+        pass
 
 
 def _file_holder(path: str) -> str:

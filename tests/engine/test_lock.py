@@ -32,3 +32,28 @@ def test_a_second_acquire_waits_for_the_timeout_then_names_the_holder(db_engine)
         # Released: the second one gets it now.
         with acquire(second, dialect, timeout=0):
             pass
+
+
+def test_a_lock_file_that_cannot_be_opened_is_one_line_and_exit_2_on_both_paths(tmp_path, write_plan):
+    from migrator import api
+    from migrator.errors import UsageError
+
+    database = tmp_path / "db.sqlite"
+    plan = write_plan("""
+    migrator: 1
+    name: demo
+    phases:
+      - id: p
+        steps:
+          - id: a
+            sql: CREATE TABLE a (id INTEGER)
+    """)
+    assert api.apply(plan, f"sqlite:///{database}").ok
+    (tmp_path / "db.sqlite.migrator-lock").unlink()
+    (tmp_path / "db.sqlite.migrator-lock").mkdir()  # in the way: the lock file cannot be opened
+    for run in (lambda: api.apply(plan, f"sqlite:///{database}"),  # the driver path (nothing to do)
+                lambda: api.rollback(plan, f"sqlite:///{database}", last=1, yes=True)):  # the full path
+        with pytest.raises(UsageError) as e:
+            run()
+        assert str(e.value) == f"cannot open the migration lock file {database}.migrator-lock: Is a directory"
+        assert e.value.exit_code == 2
