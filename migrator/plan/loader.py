@@ -3,10 +3,11 @@
 PyYAML's ``compose`` keeps each node's start mark; we construct the data from
 the nodes ourselves so that (a) every value and key has a line and column for
 error messages, (b) a key written twice in one mapping is an error — PyYAML
-silently keeps the last one, which loses steps without a word — and (c) what
-is not plain JSON-like data is an error at its place, not a crash: a tag the
-safe loader does not know (``!foo``), and an alias inside the node it names
-(``&a [*a]``), which would make the plan contain itself.
+silently keeps the last one, which loses steps without a word — while merge
+keys (``<<: [*a, *b]``) follow YAML's merge rule, and (c) what is not plain
+JSON-like data is an error at its place, not a crash: a tag the safe loader
+does not know (``!foo``), and an alias inside the node it names (``&a [*a]``),
+which would make the plan contain itself.
 """
 from __future__ import annotations
 
@@ -385,9 +386,27 @@ class _Builder:
         # _pairs reads only the merged mappings' entries, so their own tags
         # (`<<: !foo {...}`) are checked here, like every other node's. It
         # has already followed these same merges, so they hold no cycle.
+        first = None
         for key_node, value_node in node.value:
             if key_node.tag != _MERGE_TAG:
                 continue
+            if first is not None:
+                # Two `<<` are a duplicate key like any other: the merge rule
+                # does not say which wins (PyYAML's answer changed between
+                # versions), so _pairs merges only the first and this reports.
+                if id(key_node) not in self._reported:
+                    self._reported.add(id(key_node))
+                    self.issues.append(
+                        Issue(
+                            self._location(key_node),
+                            format_path(path + ("<<",)),
+                            f"duplicate merge key '<<' (first at line {first.start_mark.line + 1}); "
+                            "merge several mappings with one list: <<: [*a, *b]",
+                            "duplicate-key",
+                        )
+                    )
+                continue
+            first = key_node
             sources = [value_node]
             if type(value_node) is yaml.SequenceNode:
                 if value_node.tag != _SEQ_TAG:
@@ -423,27 +442,39 @@ def _shown_tag(tag: str) -> str:
 
 
 def _pairs(node: yaml.MappingNode, path: PathKey = (), depth: int = 0) -> list:
-    """A mapping's (key, value) nodes with YAML merge keys (``<<: *defaults``) expanded."""
+    """A mapping's (key, value) nodes with YAML merge keys (``<<: *defaults``) expanded.
+
+    As https://yaml.org/type/merge.html says: a key written in the mapping
+    overrides a merged one, and of several merged mappings (``<<: [*a, *b]``)
+    the first that has a key gives it. Only a key written twice in one
+    mapping (merged ones included) is kept twice, for the builder to report.
+    """
     if not any(k.tag == _MERGE_TAG for k, _ in node.value):
         return node.value
     if depth > MAX_DEPTH:  # a mapping merged into itself: `&a {<<: *a}`
         raise _TooDeep(node, path)
-    # The merged entries come first, then the mapping's own keys override
-    # them, as the YAML spec says.
-    merged: list = []
+    sources = None
     own: list = []
     for key_node, value_node in node.value:
-        if key_node.tag == _MERGE_TAG:
-            sources = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
-            for src in sources:
-                if isinstance(src, yaml.MappingNode):
-                    merged.extend(_pairs(src, path, depth + 1))
-        else:
+        if key_node.tag != _MERGE_TAG:
             own.append((key_node, value_node))
-    if not merged:
-        return own
-    own_keys = {k.value for k, _ in own if isinstance(k, yaml.ScalarNode)}
-    return [(k, v) for k, v in merged if not (isinstance(k, yaml.ScalarNode) and k.value in own_keys)] + own
+        elif sources is None:  # a second `<<` is a duplicate key, which the builder reports
+            sources = value_node.value if type(value_node) is yaml.SequenceNode else [value_node]
+    merged: list = []
+    taken = {k.value for k, _ in own if type(k) is yaml.ScalarNode}
+    for src in sources:
+        if type(src) is not yaml.MappingNode:
+            continue  # reported by the builder
+        pairs = _pairs(src, path, depth + 1)
+        given = set()
+        for key_node, value_node in pairs:
+            if type(key_node) is yaml.ScalarNode:
+                if key_node.value in taken:
+                    continue
+                given.add(key_node.value)
+            merged.append((key_node, value_node))
+        taken |= given  # after the source: a key it holds twice stays twice
+    return merged + own
 
 
 _BAD_KEY = object()

@@ -1,0 +1,150 @@
+"""YAML merge keys follow https://yaml.org/type/merge.html."""
+from __future__ import annotations
+
+import re
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from migrator import api
+from migrator.cli import main
+from migrator.plan.build import load_plan
+from migrator.plan.loader import parse_yaml
+
+# Step c merges two steps that both set sql and title: the first of them gives each.
+MERGED = """\
+migrator: 1
+name: demo
+phases:
+  - id: p
+    steps:
+      - &quick
+        id: a
+        title: Quick
+        sql: SELECT 1
+      - &slow
+        id: b
+        title: Slow
+        sql: SELECT 2
+        tags: [slow]
+      - <<: [*quick, *slow]
+        id: c
+"""
+
+
+def _write(tmp_path, text):
+    path = tmp_path / "plan.yaml"
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+def test_of_several_merged_mappings_the_first_that_has_a_key_gives_it(tmp_path):
+    c = load_plan(_write(tmp_path, MERGED)).phases[0].steps[2]
+    assert (c.id, c.title, c.action.texts, c.tags) == ("c", "Quick", ("SELECT 1",), ("slow",))
+
+
+def test_a_key_written_in_the_mapping_overrides_every_merged_one(tmp_path):
+    c = load_plan(_write(tmp_path, MERGED + "        sql: SELECT 3\n")).phases[0].steps[2]
+    assert (c.title, c.action.texts) == ("Quick", ("SELECT 3",))
+
+
+def test_validate_accepts_a_merge_of_mappings_sharing_keys(tmp_path, capsys):
+    path = _write(tmp_path, MERGED)
+    assert main(["validate", path]) == 0
+    assert capsys.readouterr().err == ""
+
+
+def test_source_map_points_at_the_node_a_merged_value_came_from():
+    _, source_map = parse_yaml(MERGED + "        title: Own\n", "plan.yaml")
+    step = ("phases", 0, "steps", 2)
+    where = {(k, key): (loc.line, loc.col) for k in ("sql", "title", "tags", "id")
+             for key in (False, True) for loc in [source_map.location(step + (k,), key=key)]}
+    assert where == {
+        ("sql", False): (9, 14), ("sql", True): (9, 9),  # the first source's, not the second's (line 13)
+        ("title", False): (17, 16), ("title", True): (17, 9),  # written in the step itself
+        ("tags", False): (14, 15), ("tags", True): (14, 9),  # only the second source has it
+        ("id", False): (16, 13), ("id", True): (16, 9),
+    }
+
+
+def test_an_error_in_a_merged_value_is_reported_where_that_value_was_written(tmp_path):
+    text = MERGED.replace("title: Quick", "title: [Quick]")
+    lines = api.validate([_write(tmp_path, text)]).lines()
+    prefix = str(tmp_path / "plan.yaml") + ":"
+    assert [line.removeprefix(prefix) for line in lines] == [
+        "8:16: phases[0].steps[0].title: expected a string, got a list (a list)",
+        "8:16: phases[0].steps[2].title: expected a string, got a list (a list)",
+    ]
+
+
+# (merges, expected "line:col: path: message" lines). Keys written twice in one
+# mapping stay errors, whether that mapping is merged or not.
+DUPLICATES = [
+    ("vars: {<<: {a: x, a: y}}\n",
+     ["3:19: vars.a: duplicate key 'a' (first at line 3); YAML would silently keep only the last one"]),
+    ("x: &d {sql: x}\nvars:\n  <<: *d\n  a: x\n  a: y\n",
+     ["7:3: vars.a: duplicate key 'a' (first at line 6); YAML would silently keep only the last one"]),
+    ("vars:\n  <<: [{a: x}, {a: y, b: x, b: y}]\n",
+     ["4:29: vars.b: duplicate key 'b' (first at line 4); YAML would silently keep only the last one"]),
+    ("vars:\n  <<: {a: x}\n  <<: {b: y}\n",
+     ["5:3: vars.<<: duplicate merge key '<<' (first at line 4); merge several mappings with one list: <<: [*a, *b]"]),
+]
+
+
+def test_a_key_written_twice_in_one_mapping_is_still_an_error(tmp_path):
+    prefix = str(tmp_path / "plan.yaml") + ":"
+    for body, expected in DUPLICATES:
+        path = _write(tmp_path, "migrator: 1\nname: demo\n" + body + "phases: [{id: p, steps: [{id: s, sql: x}]}]\n")
+        lines = [line.removeprefix(prefix) for line in api.validate([path]).lines()]
+        assert [line for line in lines if "duplicate" in line] == expected, body
+
+
+# Random merges, checked against the merge rule applied to what was generated (not
+# against PyYAML: 6.0.4 lets a key a merged mapping overrides come back through a
+# second merge of it) and against the text: each value is written once, at a known place.
+KEYS = ["a", "b", "c", "d"]
+mappings = st.lists(
+    st.tuples(
+        st.lists(st.integers(0, 9), max_size=3),  # which earlier mappings to merge (modulo how many there are)
+        st.booleans(),  # merge a single mapping without a list
+        st.lists(st.sampled_from(KEYS), unique=True, max_size=4),  # its own keys
+    ),
+    min_size=1,
+    max_size=6,
+)
+
+
+def _merged_by_the_rule(spec) -> dict:
+    out: dict = {}
+    for i, (merges, single, own) in enumerate(spec):
+        mapping = {k: f"v{i}{k}" for k in own}
+        for n in (merges[:1] if single else merges) if i else ():
+            for key, value in out[f"m{n % i}"].items():
+                mapping.setdefault(key, value)  # the mapping's own keys, then the first source's
+        out[f"m{i}"] = mapping
+    return out
+
+
+def _merge_document(spec) -> str:
+    lines = []
+    for i, (merges, single, own) in enumerate(spec):
+        entries = [f"{k}: v{i}{k}" for k in own]
+        if i and merges:
+            names = [f"*m{n % i}" for n in merges]
+            entries.insert(len(entries) // 2, "<<: " + (names[0] if single else "[" + ", ".join(names) + "]"))
+        lines.append(f"m{i}: &m{i} {{" + ", ".join(entries) + "}")
+    return "\n".join(lines) + "\n"
+
+
+@settings(max_examples=200, deadline=None)
+@given(spec=mappings)
+def test_random_merges_load_by_the_merge_rule_and_each_value_is_placed_where_it_was_written(spec):
+    text = _merge_document(spec)
+    data, source_map = parse_yaml(text, "plan.yaml")
+    assert data == _merged_by_the_rule(spec)
+    written = {m.group(): (text.count("\n", 0, m.start()) + 1, m.start() - text.rfind("\n", 0, m.start()))
+               for m in re.finditer(r"v\d+[a-d]", text)}
+    for name, mapping in data.items():
+        for key, value in mapping.items():
+            location = source_map.location((name, key))
+            assert (location.line, location.col) == written[value]
