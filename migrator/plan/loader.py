@@ -7,7 +7,8 @@ silently keeps the last one, which loses steps without a word — while merge
 keys (``<<: [*a, *b]``) follow YAML's merge rule, and (c) what is not plain
 JSON-like data is an error at its place, not a crash: a tag the safe loader
 does not know (``!foo``), and an alias inside the node it names (``&a [*a]``),
-which would make the plan contain itself.
+which would make the plan contain itself. An anchor may be defined again, as
+YAML 1.2 allows: an alias names the latest node with its name.
 """
 from __future__ import annotations
 
@@ -65,6 +66,32 @@ class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[mi
         # counting frees the loader now and not at the next GC.
         self.__dict__.pop("resolve", None)
         super().dispose()
+
+
+# Without libyaml, _Loader's own composer is PyYAML's Python one already.
+_COMPOSING_BASES = (_Loader,) if issubclass(_Loader, yaml.composer.Composer) else (yaml.composer.Composer, _Loader)
+
+
+class _RedefiningLoader(*_COMPOSING_BASES):  # type: ignore[misc]
+    """``_Loader`` whose composer lets a later ``&name`` replace an earlier one.
+
+    YAML 1.2 (and 1.1) say an alias refers to the most recent node with its
+    anchor, so anchors need not be unique; PyYAML's composers, the C one
+    too, refuse a repeated name. This one is PyYAML's own Python composer,
+    reading the same events from libyaml, with that refusal taken out. It
+    is slower than the C composer, so only a plan that repeats an anchor
+    is composed with it.
+    """
+
+    def __init__(self, stream):
+        _Loader.__init__(self, stream)
+        yaml.composer.Composer.__init__(self)
+
+    def compose_node(self, parent, index):
+        event = self.peek_event()
+        if event.anchor is not None and type(event) is not yaml.AliasEvent:
+            self.anchors.pop(event.anchor, None)  # from here on, the name is this node's
+        return super().compose_node(parent, index)
 
 
 class SourceMap:
@@ -189,7 +216,7 @@ def _parse_yaml(text: str, path: str) -> tuple[Any, SourceMap]:
     if not text.strip():
         raise PlanInvalid([Issue(Location(path, 1, 1), "", "empty file: a plan needs migrator, name and phases", "empty")])
     try:
-        nodes = list(yaml.compose_all(text, Loader=_Loader))
+        nodes = _compose_all(text)
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         loc = Location(path, mark.line + 1, mark.column + 1) if mark else Location(path, 1, 1)
@@ -223,6 +250,15 @@ def _parse_yaml(text: str, path: str) -> tuple[Any, SourceMap]:
     return data, SourceMap(path, nodes[0])
 
 
+def _compose_all(text: str) -> list:
+    try:
+        return list(yaml.compose_all(text, Loader=_Loader))
+    except yaml.composer.ComposerError as e:
+        if "duplicate anchor" not in (e.context or ""):
+            raise
+    return list(yaml.compose_all(text, Loader=_RedefiningLoader))
+
+
 class _TooDeep(Exception):
     """Nesting passed MAX_DEPTH: a recursive alias, or a document no plan resembles."""
 
@@ -233,28 +269,35 @@ class _TooDeep(Exception):
 
 def _recursive_aliases(text: str, path: str) -> list[Issue]:
     """An issue for each alias that stands inside the node its anchor names (a cycle)."""
-    # The composer has already refused a repeated anchor, so a name means one node.
     issues = []
-    open_anchors: dict[str, yaml.Mark] = {}  # anchors of the lists and mappings not yet closed
-    stack: list[str | None] = []
+    # The lists and mappings not yet closed that an alias would name now: a
+    # name's later node replaces its earlier one, as in _RedefiningLoader.
+    open_anchors: dict[str, yaml.Mark] = {}
+    stack: list[tuple[str | None, yaml.Mark]] = []
     for event in yaml.parse(text, Loader=_Loader):
+        if isinstance(event, yaml.AliasEvent):
+            if event.anchor in open_anchors:
+                mark, anchored = event.start_mark, open_anchors[event.anchor]
+                issues.append(
+                    Issue(
+                        Location(path, mark.line + 1, mark.column + 1),
+                        "",
+                        f"alias *{event.anchor} is inside the node it refers to (&{event.anchor} at line {anchored.line + 1}): "
+                        "a plan cannot contain itself",
+                        "yaml",
+                    )
+                )
+            continue
+        if isinstance(event, yaml.NodeEvent) and event.anchor is not None:
+            open_anchors.pop(event.anchor, None)
         if isinstance(event, yaml.CollectionStartEvent):
-            stack.append(event.anchor)
+            stack.append((event.anchor, event.start_mark))
             if event.anchor is not None:
                 open_anchors[event.anchor] = event.start_mark
         elif isinstance(event, yaml.CollectionEndEvent):
-            open_anchors.pop(stack.pop(), None)
-        elif isinstance(event, yaml.AliasEvent) and event.anchor in open_anchors:
-            mark, anchored = event.start_mark, open_anchors[event.anchor]
-            issues.append(
-                Issue(
-                    Location(path, mark.line + 1, mark.column + 1),
-                    "",
-                    f"alias *{event.anchor} is inside the node it refers to (&{event.anchor} at line {anchored.line + 1}): "
-                    "a plan cannot contain itself",
-                    "yaml",
-                )
-            )
+            anchor, mark = stack.pop()
+            if anchor is not None and open_anchors.get(anchor) is mark:
+                del open_anchors[anchor]
     return issues
 
 

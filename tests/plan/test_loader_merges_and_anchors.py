@@ -1,15 +1,16 @@
-"""YAML merge keys follow https://yaml.org/type/merge.html."""
+"""YAML merge keys follow https://yaml.org/type/merge.html, and anchors may be defined again (YAML 1.2)."""
 from __future__ import annotations
 
 import re
 
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from migrator import api
 from migrator.cli import main
 from migrator.plan.build import load_plan
-from migrator.plan.loader import parse_yaml
+from migrator.plan.loader import _Loader, _RedefiningLoader, parse_yaml
 
 # Step c merges two steps that both set sql and title: the first of them gives each.
 MERGED = """\
@@ -148,3 +149,83 @@ def test_random_merges_load_by_the_merge_rule_and_each_value_is_placed_where_it_
         for key, value in mapping.items():
             location = source_map.location((name, key))
             assert (location.line, location.col) == written[value]
+
+
+# Anchors: an alias refers to the most recent node with its name.
+REDEFINED = """\
+migrator: 1
+name: demo
+phases:
+  - id: p
+    steps:
+      - &step {id: a, sql: SELECT 1}
+      - &step {id: b, sql: SELECT 2}
+      - {<<: *step, id: c}
+      - id: d
+        sql: &q SELECT 4
+        rollback: *q
+      - id: e
+        sql: &q SELECT 5
+        rollback: *q
+"""
+
+
+def test_an_anchor_defined_again_names_its_latest_node_from_there_on(tmp_path):
+    steps = load_plan(_write(tmp_path, REDEFINED)).phases[0].steps
+    assert [(s.id, s.action.texts, s.rollback.texts if s.rollback else None) for s in steps] == [
+        ("a", ("SELECT 1",), None),
+        ("b", ("SELECT 2",), None),
+        ("c", ("SELECT 2",), None),
+        ("d", ("SELECT 4",), ("SELECT 4",)),
+        ("e", ("SELECT 5",), ("SELECT 5",)),
+    ]
+
+
+def test_validate_accepts_an_anchor_defined_again(tmp_path, capsys):
+    assert main(["validate", _write(tmp_path, REDEFINED)]) == 0
+    assert capsys.readouterr().err == ""
+
+
+def test_an_alias_inside_a_node_whose_anchor_is_defined_again_is_a_cycle_only_if_it_names_that_node(tmp_path):
+    head = "migrator: 1\nname: demo\n"
+    prefix = str(tmp_path / "plan.yaml") + ":"
+    cases = {
+        # The inner &a is the latest `a` when *a is read: no cycle, a list [1, 1].
+        "vars: {x: &a [&a 1, *a]}\n": ["3:11: vars.x: expected a string, a number or true or false, got a list (a list)"],
+        # The inner &a is still open when *a is read: it contains itself.
+        "vars: {x: &a [&a [*a]]}\n": ["3:19: alias *a is inside the node it refers to (&a at line 3): a plan cannot contain itself"],
+        "vars: {x: &a 1, y: &a [*a]}\n": ["3:24: alias *a is inside the node it refers to (&a at line 3): a plan cannot contain itself"],
+    }
+    for body, expected in cases.items():
+        path = _write(tmp_path, head + body + "phases: [{id: p, steps: [{id: s, sql: x}]}]\n")
+        assert [line.removeprefix(prefix) for line in api.validate([path]).lines()] == expected, body
+
+
+def _shape(node):
+    children = node.value if isinstance(node.value, list) else []
+    flat = [c for pair in children for c in (pair if isinstance(pair, tuple) else (pair,))]
+    return (type(node).__name__, node.tag, node.value if not flat else [_shape(c) for c in flat],
+            node.start_mark.line, node.start_mark.column, node.end_mark.line, node.end_mark.column)
+
+
+def test_the_redefining_composer_builds_the_same_nodes_as_the_c_one():
+    text = MERGED + "extra: [!!str 10, yes, ~, 0x1F, 2026-01-01, 'x', \"y\", &z {a: *quick}, *z]\nblock: |\n  z\n"
+    assert _shape(yaml.compose(text, Loader=_RedefiningLoader)) == _shape(yaml.compose(text, Loader=_Loader))
+
+
+def test_without_libyaml_anchors_defined_again_and_merges_load_the_same(tmp_path):
+    """PyYAML without its C extension composes in Python: the same rules hold."""
+    import json
+    import subprocess
+    import sys
+
+    script = (
+        "import json, sys, yaml\n"
+        "del yaml.CSafeLoader\n"
+        "from migrator.plan.loader import _Loader, parse_yaml\n"
+        "assert _Loader.__mro__[1] is yaml.SafeLoader\n"
+        "print(json.dumps([parse_yaml(t, 'plan.yaml')[0] for t in json.load(sys.stdin)]))\n"
+    )
+    texts = [MERGED, REDEFINED]
+    done = subprocess.run([sys.executable, "-c", script], input=json.dumps(texts), capture_output=True, text=True, check=True)
+    assert json.loads(done.stdout) == [parse_yaml(t, "plan.yaml")[0] for t in texts]
