@@ -161,7 +161,8 @@ class Postgres:
     def unavailable(self) -> str | None:
         """Why the server cannot be used (None when it can); asked once."""
         if self._reason is False:
-            from migrator.db import first_line, mask
+            from migrator.db import mask
+            from migrator.urls import first_line
 
             try:
                 with self._engine().connect() as conn:

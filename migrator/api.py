@@ -235,7 +235,7 @@ class _Database:
     def __exit__(self, exc_type, exc, tb):
         from sqlalchemy.exc import DBAPIError
 
-        from migrator.db import first_line
+        from migrator.urls import first_line
 
         try:
             self.conn.close()

@@ -17,7 +17,7 @@ from sqlalchemy.engine import URL, Engine, make_url
 
 from migrator.dialects import dialect_name
 from migrator.errors import DatabaseUnavailable, UsageError
-from migrator.urls import DEFAULT_URL, URL_ENV, first_line, mask_text, resolve_url  # noqa: F401  (re-exported)
+from migrator.urls import first_line, mask_text, resolve_url
 
 # Bare scheme → the driver migrator ships with.
 _DEFAULT_DRIVERS = {

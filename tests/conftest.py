@@ -31,7 +31,8 @@ def _admin_engine(admin_url: str):
 def _unavailable(kind: str, admin_url: str) -> str | None:
     """Why the server cannot be used (None when it can); asked once per session."""
     if kind not in _server_errors:
-        from migrator.db import first_line, mask
+        from migrator.db import mask
+        from migrator.urls import first_line
 
         try:
             with _admin_engine(admin_url).connect() as conn:

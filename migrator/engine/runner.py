@@ -577,7 +577,7 @@ def execute_statement(conn: sa.Connection, statement: str) -> int:
 
 
 def db_error(e: BaseException) -> str:
-    from migrator.db import first_line
+    from migrator.urls import first_line
 
     orig = getattr(e, "orig", None)
     return first_line(orig if orig is not None else e)
