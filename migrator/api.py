@@ -343,10 +343,10 @@ def apply(path, url: str | None = None, *, variables: dict[str, str] | None = No
     settled = settled_apply(the_plan, url, journal, selection, confirmed)
     if settled is not None:
         return settled
+    from migrator.engine.runner import RunOptions, Runner  # imports SQLAlchemy
+
     with _locked_journal(url, the_plan, journal, lock_timeout, "apply") as (db, state):
         xp = decide(the_plan, state, db.dialect.name, selection, confirmed=confirmed)
-        from migrator.engine.runner import RunOptions, Runner
-
         options = RunOptions(ask=None if yes else ask, progress=progress)
         report = Runner(xp, db.conn, db.dialect, journal, state, options).run()
     return replace(report, database=db.shown)
