@@ -48,6 +48,15 @@ class DriverTarget:
     database: str  # the SQLite file, or the server's database name
     connect_args: dict[str, Any] = field(default_factory=dict, repr=False)
 
+    def exists(self) -> bool:
+        """False when the database is a SQLite file not created yet (a server's database
+        is there or not: its connection says)."""
+        if self.dialect == "sqlite":
+            import os
+
+            return os.path.exists(self.database)
+        return True
+
     def connect(self) -> "DriverConnection | None":
         """A connection; None when a SQLite file does not exist yet (that is for the
         SQLAlchemy path to create). An unreachable server raises DatabaseUnavailable

@@ -62,10 +62,14 @@ def _read_journal(url: str | None, journal: Journal, plan: str, *,
     target = driver_target(resolve_url(url))
     if target is None:
         return None
+    dialect = get_dialect(target.dialect)
+    if not locked and not target.exists():
+        # No database file, so no journal: a read-only command must not create the file
+        # (connecting through SQLAlchemy would).
+        return JournalState({}, exists=False), dialect, target
     conn = target.connect()
     if conn is None:
         return None
-    dialect = get_dialect(target.dialect)
     with closing(conn):
         if not locked:
             state = _journal_state(conn, dialect, journal, plan)
