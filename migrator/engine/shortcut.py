@@ -71,13 +71,16 @@ def _read_journal(url: str | None, journal: Journal, plan: str, *,
     if conn is None:
         return None
     with closing(conn):
-        if not locked:
-            state = _journal_state(conn, dialect, journal, plan)
-        else:
-            with _lock_without_waiting(conn, dialect, target) as taken:
-                if not taken:
-                    return None
+        try:
+            if not locked:
                 state = _journal_state(conn, dialect, journal, plan)
+            else:
+                with _lock_without_waiting(conn, dialect, target) as taken:
+                    if not taken:
+                        return None
+                    state = _journal_state(conn, dialect, journal, plan)
+        except conn.errors:  # the connection failed midway (its session lock is gone with it):
+            return None  # the full path connects again and, if it must, says what is wrong
     return None if state is None else (state, dialect, target)
 
 

@@ -122,6 +122,21 @@ def test_a_held_lock_sends_the_run_the_full_way(db_url, write_plan):
     assert settled_apply(api.load(path), db_url, Journal()) is not None  # released: answered again
 
 
+def test_a_connection_lost_midway_sends_the_run_the_full_way(pg_url, write_plan, monkeypatch):
+    import psycopg
+
+    from migrator.dialects.postgresql import PostgresqlDialect
+
+    path = write_plan(PLAN)
+    assert api.apply(path, pg_url).ok
+
+    def lost(self, conn, key):
+        raise psycopg.OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(PostgresqlDialect, "release_lock", lost)
+    assert settled_apply(api.load(path), pg_url, Journal()) is None
+
+
 def test_a_missing_sqlite_file_is_not_created(tmp_path, write_plan):
     target = tmp_path / "none.sqlite"
     assert settled_apply(api.load(write_plan(PLAN)), f"sqlite:///{target}", Journal()) is None
