@@ -55,21 +55,17 @@ class PostgresqlDialect(Dialect):
         conn.exec_driver_sql("SELECT set_config('application_name', %(n)s, false)", {"n": label[:63]})
 
     def lock_holder(self, conn, key: str) -> str | None:
-        from sqlalchemy import text
-
         # A bigint advisory key shows in pg_locks as classid (high 32 bits),
         # objid (low 32 bits) and objsubid 1.
         number = _lock_number(key)
-        row = conn.execute(
-            text(
-                "SELECT a.pid, a.application_name, a.usename, a.client_addr, a.backend_start"
-                " FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
-                " WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1"
-                " AND l.classid = :hi AND l.objid = :lo"
-                " AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
-            ),
+        row = conn.exec_driver_sql(
+            "SELECT a.pid, a.application_name, a.usename, a.client_addr, a.backend_start"
+            " FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
+            " WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1"
+            " AND l.classid = %(hi)s AND l.objid = %(lo)s"
+            " AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())",
             {"hi": number >> 32, "lo": number & 0xFFFFFFFF},
-        ).first()
+        ).fetchone()
         if row is None:
             return None
         pid, app, user, addr, since = row

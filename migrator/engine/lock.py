@@ -38,10 +38,16 @@ def holder_label(purpose: str) -> str:
 
 
 @contextmanager
-def acquire(conn, dialect: Dialect, timeout: float = 30.0, *, purpose: str = "apply") -> Iterator[None]:
-    """Hold the migration lock for the ``with`` block (see the module docstring)."""
+def acquire(conn, dialect: Dialect, timeout: float = 30.0, *, purpose: str = "apply",
+            database: str | None = None) -> Iterator[None]:
+    """Hold the migration lock for the ``with`` block (see the module docstring).
+
+    ``conn`` is an SQLAlchemy Connection or a :class:`~migrator.driver.DriverConnection`
+    (the lock's SQL is driver-level); ``database`` is the SQLite file, by default the
+    one of ``conn``'s engine.
+    """
     if dialect.lock_kind == "file":
-        with file_lock(conn.engine.url.database, timeout, purpose):
+        with file_lock(database if database is not None else conn.engine.url.database, timeout, purpose):
             yield
         return
     start = time.monotonic()
@@ -64,16 +70,22 @@ def acquire(conn, dialect: Dialect, timeout: float = 30.0, *, purpose: str = "ap
 
 
 def _release(conn, dialect: Dialect) -> None:
-    from sqlalchemy.exc import DBAPIError
-
     try:
-        if conn.in_transaction():
-            conn.rollback()
+        conn.rollback()  # whatever the block left open; a no-op when nothing is
         dialect.release_lock(conn, LOCK_NAME)
         conn.commit()
-    except DBAPIError:
+    except _session_errors(conn):
         # The session is gone (server restart, network): so is its lock.
         pass
+
+
+def _session_errors(conn) -> type[Exception]:
+    # A DriverConnection names its driver's base error; SQLAlchemy wraps the driver's
+    # errors in DBAPIError.
+    errors = getattr(conn, "errors", None)
+    if errors is None:
+        from sqlalchemy.exc import DBAPIError as errors
+    return errors
 
 
 def sidecar_path(database: str) -> str:

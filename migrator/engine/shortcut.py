@@ -17,14 +17,13 @@ No SQLAlchemy is imported here; a test keeps it so.
 """
 from __future__ import annotations
 
-from contextlib import closing, contextmanager
+from contextlib import closing
 from dataclasses import replace
-from typing import Iterator
 
 from migrator.dialects import Dialect, get_dialect
 from migrator.driver import DriverConnection, DriverTarget, driver_target
 from migrator.engine.journal import SCHEMA_VERSION, Journal
-from migrator.engine.lock import LOCK_NAME, file_lock
+from migrator.engine.lock import acquire
 from migrator.engine.outcomes import settled_report, status_report
 from migrator.engine.planner import JournalState, Selection, decide
 from migrator.errors import LockHeld
@@ -75,35 +74,14 @@ def _read_journal(url: str | None, journal: Journal, plan: str, *,
             if not locked:
                 state = _journal_state(conn, dialect, journal, plan)
             else:
-                with _lock_without_waiting(conn, dialect, target) as taken:
-                    if not taken:
-                        return None
+                # One try (timeout 0): waiting, and naming who holds it, is the full path's job.
+                with acquire(conn, dialect, 0, purpose="apply", database=target.database):
                     state = _journal_state(conn, dialect, journal, plan)
+        except LockHeld:
+            return None
         except conn.errors:  # the connection failed midway (its session lock is gone with it):
             return None  # the full path connects again and, if it must, says what is wrong
     return None if state is None else (state, dialect, target)
-
-
-@contextmanager
-def _lock_without_waiting(conn: DriverConnection, dialect: Dialect, target: DriverTarget) -> Iterator[bool]:
-    """The migration lock, if free at once (yields False when not: waiting, and naming
-    who holds it, is the full path's job)."""
-    if dialect.lock_kind == "file":
-        try:
-            with file_lock(target.database, 0, "apply"):
-                yield True
-        except LockHeld:
-            yield False
-        return
-    taken = dialect.try_lock(conn, LOCK_NAME)
-    conn.commit()
-    try:
-        yield taken
-    finally:
-        if taken:
-            conn.rollback()
-            dialect.release_lock(conn, LOCK_NAME)
-            conn.commit()
 
 
 def _journal_state(conn: DriverConnection, dialect: Dialect, journal: Journal, plan: str) -> JournalState | None:
