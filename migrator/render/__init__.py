@@ -8,12 +8,10 @@
 """
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterable
 
 from migrator.errors import Issue, UsageError
-from migrator.render import json as _json
-from migrator.render import markdown as _markdown
-from migrator.render import text as _text
 from migrator.report import Finding, RunReport
 
 FORMATS = ("text", "markdown", "json")
@@ -23,9 +21,11 @@ COMMANDS = ("plan", "apply", "status", "verify", "rollback", "resolve")
 __all__ = ["COMMANDS", "FORMATS", "render", "render_findings", "render_issues", "render_summary"]
 
 
-def _check_format(fmt: str) -> None:
+def _renderer(fmt: str):
+    """The module that renders ``fmt``, imported on first use: a command loads only the one it prints."""
     if fmt not in FORMATS:
         raise UsageError(f"unknown format {fmt!r}: expected one of {', '.join(FORMATS)}")
+    return importlib.import_module(f"migrator.render.{fmt}")
 
 
 def render(report: RunReport, fmt: str, *, color: bool = False) -> str:
@@ -39,29 +39,21 @@ def render(report: RunReport, fmt: str, *, color: bool = False) -> str:
         color: ANSI colours in ``text`` (the CLI passes True on a terminal
             without ``NO_COLOR``); ignored by the other formats.
     """
-    _check_format(fmt)
-    if fmt == "json":
-        return _json.render_report(report)
-    if fmt == "markdown":
-        return _markdown.render_report(report)
-    return _text.render_report(report, color=color)
+    renderer = _renderer(fmt)
+    return renderer.render_report(report, color=color) if fmt == "text" else renderer.render_report(report)
 
 
 def render_summary(report: RunReport, date: str | None = None) -> str:
     """The Markdown summary written by ``apply --report FILE``; ``date`` is shown when given."""
-    return _markdown.render_summary(report, date)
+    return _renderer("markdown").render_summary(report, date)
 
 
 def render_findings(findings: Iterable[Finding], fmt: str = "text", *, color: bool = False) -> str:
     """``lint`` findings as ``text`` (``file:line:col:`` first, for editors and CI), ``json`` or ``markdown``."""
-    _check_format(fmt)
-    if fmt == "json":
-        return _json.render_findings(findings)
-    if fmt == "markdown":
-        return _markdown.render_findings(findings)
-    return _text.render_findings(findings, color=color)
+    renderer = _renderer(fmt)
+    return renderer.render_findings(findings, color=color) if fmt == "text" else renderer.render_findings(findings)
 
 
 def render_issues(issues: Iterable[Issue]) -> str:
     """One ``file:line:col: path: message`` per line."""
-    return _text.render_issues(issues)
+    return _renderer("text").render_issues(issues)
