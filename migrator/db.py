@@ -11,6 +11,8 @@ paths that talk to a database.
 """
 from __future__ import annotations
 
+import os
+
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL, Engine, make_url
@@ -50,14 +52,19 @@ def mask(url: str | URL) -> str:
     return url.render_as_string(hide_password=True)
 
 
-def create_engine(url: str | None, **kwargs) -> Engine:
+def create_engine(url: str | None, *, reading: bool = False, **kwargs) -> Engine:
     """An Engine for ``url`` (resolved as in :func:`resolve_url`), connection checked.
 
     Bad URLs, unknown drivers and unreachable servers raise errors with exit
-    code 2 and a one-line message that names the masked URL.
+    code 2 and a one-line message that names the masked URL. ``reading``: the
+    command only reads (``plan``, ``status``, ``verify``); a SQLite database file
+    that does not exist yet is then read as the empty database it would be, in
+    memory, rather than created by connecting to it.
     """
     parsed = parse_url(resolve_url(url))
     shown = mask(parsed)
+    if reading and _missing_sqlite_file(parsed):
+        parsed = make_url("sqlite://")
     try:
         engine = sa.create_engine(parsed, **_engine_options(parsed), **kwargs)
     except sa_exc.NoSuchModuleError:
@@ -78,6 +85,13 @@ def create_engine(url: str | None, **kwargs) -> Engine:
         engine.dispose()
         raise DatabaseUnavailable(shown, first_line(e)) from None
     return engine
+
+
+def _missing_sqlite_file(url: URL) -> bool:
+    if url.get_backend_name() != "sqlite" or url.query:  # URI filenames and options: as given
+        return False
+    database = url.database
+    return bool(database) and database != ":memory:" and not os.path.exists(database)
 
 
 def _engine_options(url: URL) -> dict:

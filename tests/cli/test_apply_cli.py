@@ -157,3 +157,18 @@ def test_quiet_prints_only_errors_before_or_after_the_command(sqlite_url, plan_f
     assert run(capsys, "status", plan_file, "--database", sqlite_url, "-q") == (0, "", "")
     code, out, _ = run(capsys, "status", plan_file, "--database", sqlite_url, "-q", "--format", "json")
     assert code == 0 and json.loads(out)["command"] == "status"
+
+
+@pytest.mark.parametrize("command", ["plan", "verify", "status"])
+def test_read_only_commands_do_not_create_a_missing_sqlite_file(capsys, plan_file, tmp_path, command):
+    target = tmp_path / "not-yet.sqlite"
+    code, out, err = run(capsys, command, plan_file, "--database", f"sqlite:///{target}", "--format", "json")
+    assert not target.exists(), f"{command} created {target}"
+    assert code == 0, err
+    # Read as the empty database the file would be: nothing applied, the URL asked for shown.
+    doc = json.loads(out)
+    assert doc["database"] == f"sqlite:///{target}"
+    assert [(s["step"], s["verdict"]) for p in doc["phases"] for s in p["steps"]] == [("create-a", "run"), ("create-b", "run")]
+    # apply then creates it, as the embedded database always has been.
+    assert run(capsys, "apply", plan_file, "--database", f"sqlite:///{target}")[0] == 0
+    assert target.exists()
