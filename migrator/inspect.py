@@ -23,7 +23,9 @@ matched nothing more):
   at ``users``/``user`` when such a table exists. No other guessing:
   ``parent_id`` finds nothing unless a ``parents`` table exists;
 - that table's primary key is a single column of the same type family
-  (integer, text, uuid...; the families of ``column_exists.type``);
+  (integer, text, uuid...; the families of ``column_exists.type``) and, on
+  MySQL/MariaDB, where InnoDB refuses any other key, of the same integer size
+  and signedness;
 - the column is not already part of a foreign key, and is not named after its
   own table (``users.user_id`` is an alternate key, not a self-reference).
 
@@ -175,7 +177,8 @@ def inspect_database(conn: sa.Connection, *, ignore: frozenset[str] | set[str] =
         ignore: table names to leave out (migrator's journal by default).
     """
     dialect = dialect_name(conn.dialect.name)
-    families = get_dialect(dialect).type_families
+    db_dialect = get_dialect(dialect)
+    families = db_dialect.type_families
     insp = sa.inspect(conn)
     tables = sorted(t for t in insp.get_table_names() if t not in ignore)
     # get_multi_* read every table in one query where the dialect supports it.
@@ -227,6 +230,9 @@ def inspect_database(conn: sa.Connection, *, ignore: frozenset[str] | set[str] =
                 continue
             target_col = next((c for c in columns.get(target, ()) if c["name"] == target_pk[0]), None)
             if target_col is None or not _compatible(family(column), family(target_col)):
+                continue
+            if not db_dialect.can_reference(_type_name(column["type"], conn.dialect),
+                                            _type_name(target_col["type"], conn.dialect)):
                 continue
             missing.append(
                 MissingForeignKey(
@@ -379,8 +385,9 @@ def emit_plan(result: InspectResult, dialect: str | None = None, name: str = "in
         return {
             "id": _unique_id(f"index-{_slug(table)}-{_slug('-'.join(cols))}", ids),
             "title": f"Index {table} ({', '.join(cols)}): {why}",
-            "sql": str(sa.schema.CreateIndex(ix).compile(dialect=sa_dialect)),
-            "rollback": str(sa.schema.DropIndex(ix).compile(dialect=sa_dialect)),
+            "sql": str(sa.schema.CreateIndex(ix).compile(dialect=sa_dialect)).strip(),
+            # SQLAlchemy compiles DROP INDEX with a leading newline; the plan shows the statement alone.
+            "rollback": str(sa.schema.DropIndex(ix).compile(dialect=sa_dialect)).strip(),
             "verify": [{"index_exists": {"table": table, "columns": list(cols)}}],
         }
 
@@ -534,7 +541,12 @@ def _sqlite_rebuild(table: SqliteTable, create_sql: str, sa_dialect: sa.Dialect)
     table, copy the rows, drop the old one, rename, recreate indexes and triggers
     (https://www.sqlite.org/lang_altertable.html#otheralter). With
     ``PRAGMA foreign_keys=ON``, tables that reference this one would be affected
-    by the DROP; none do for the tables inspect reports."""
+    by the DROP; none do for the tables inspect reports.
+
+    The rename runs under ``PRAGMA legacy_alter_table=ON``: otherwise SQLite
+    re-checks every view and trigger, and one that reads the table (a view, or a
+    trigger on another table) fails it with "no such table", the old table being
+    dropped; with the flag those keep their text and read the new table."""
     q = sa_dialect.identifier_preparer.quote_identifier
     temp = f"{table.table}__migrator_rebuild"
     create = _CREATE_HEAD.sub(f"CREATE TABLE {q(temp)} ", create_sql, count=1)
@@ -543,7 +555,9 @@ def _sqlite_rebuild(table: SqliteTable, create_sql: str, sa_dialect: sa.Dialect)
         create,
         f"INSERT INTO {q(temp)} ({cols}) SELECT {cols} FROM {q(table.table)}",
         f"DROP TABLE {q(table.table)}",
+        "PRAGMA legacy_alter_table = ON",
         f"ALTER TABLE {q(temp)} RENAME TO {q(table.table)}",
+        "PRAGMA legacy_alter_table = OFF",
         *table.extra_sql,
     ]
     return ";\n".join(s.strip().rstrip(";") for s in statements) + ";\n"

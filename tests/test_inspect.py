@@ -14,6 +14,7 @@ from migrator.inspect import (
     InspectResult,
     MissingForeignKey,
     Reference,
+    UnindexedForeignKey,
     emit_plan,
     reference_stem,
     render_text,
@@ -166,6 +167,16 @@ def test_emitted_sql_per_dialect():
     assert my["rollback"] == "ALTER TABLE `tool_audit_logs` DROP FOREIGN KEY `fk_tool_audit_logs_user_id`"
 
 
+def test_emitted_index_steps_hold_the_statements_alone():
+    result = InspectResult("postgresql", unindexed_foreign_keys=(UnindexedForeignKey("posts", ("user_id",), "fk"),))
+    for dialect, drop in [("postgresql", 'DROP INDEX "ix_posts_user_id"'),
+                          ("mysql", "DROP INDEX `ix_posts_user_id` ON `posts`"),
+                          ("sqlite", 'DROP INDEX "ix_posts_user_id"')]:
+        step = load_yaml(emit_plan(result, dialect))["phases"][0]["steps"][0]
+        assert step["rollback"] == drop
+        assert step["sql"].startswith("CREATE INDEX ") and step["sql"] == step["sql"].strip()
+
+
 def load_yaml(text: str) -> dict:
     import yaml
 
@@ -251,6 +262,51 @@ def test_sqlite_rebuild_keeps_earlier_keys_when_a_table_misses_two(sqlite_url, t
     engine.dispose()
     assert api.rollback(str(target), sqlite_url, last=2, yes=True).exit_code == 0
     assert len(api.inspect(sqlite_url).missing_foreign_keys) == 2
+
+
+def test_sqlite_rebuild_applies_when_a_view_and_another_tables_trigger_read_the_table(sqlite_url, tmp_path):
+    # SQLite's RENAME re-checks views and triggers; while the old table is gone these
+    # would fail it with "no such table" unless the rebuild keeps them out of it.
+    run_sql(
+        sqlite_url,
+        "CREATE TABLE users (id INTEGER PRIMARY KEY)",
+        "CREATE TABLE posts (id INTEGER PRIMARY KEY, user_id INTEGER)",
+        "CREATE VIEW post_view AS SELECT id, user_id FROM posts",
+        "CREATE TRIGGER users_first_post AFTER INSERT ON users BEGIN INSERT INTO posts (user_id) VALUES (new.id); END",
+        "INSERT INTO users (id) VALUES (1)",
+    )
+    result = api.inspect(sqlite_url)
+    assert [(m.table, m.columns) for m in result.missing_foreign_keys] == [("posts", ("user_id",))]
+    target = tmp_path / "fix.yaml"
+    api.write_inspect_plan(result, str(target))
+    assert api.apply(str(target), sqlite_url, yes=True).exit_code == 0
+    assert api.inspect(sqlite_url).clean
+    run_sql(sqlite_url, "INSERT INTO users (id) VALUES (2)")
+    engine = create_engine(sqlite_url)
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT user_id FROM post_view ORDER BY id").scalars().all() == [1, 2]
+    engine.dispose()
+    assert api.rollback(str(target), sqlite_url, last=2, yes=True).exit_code == 0
+    assert len(api.inspect(sqlite_url).missing_foreign_keys) == 1
+
+
+def test_mysql_reports_only_keys_innodb_can_create_and_the_plan_applies(mysql_url, tmp_path):
+    run_sql(
+        mysql_url,
+        "CREATE TABLE users (id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY)",
+        "CREATE TABLE orgs (id INT NOT NULL PRIMARY KEY)",
+        "CREATE TABLE notes (id INT PRIMARY KEY, user_id BIGINT UNSIGNED, org_id INT)",
+        # Another integer size or signedness: InnoDB refuses the key (errno 150).
+        "CREATE TABLE posts (id INT PRIMARY KEY, user_id INT, org_id BIGINT)",
+    )
+    result = api.inspect(mysql_url)
+    assert [(m.table, m.columns) for m in result.missing_foreign_keys] == [
+        ("notes", ("user_id",)), ("notes", ("org_id",)),
+    ]
+    target = tmp_path / "fix.yaml"
+    api.write_inspect_plan(result, str(target))
+    assert api.apply(str(target), mysql_url, yes=True).exit_code == 0
+    assert not api.inspect(mysql_url).missing_foreign_keys
 
 
 def test_reference_detection_rules(sqlite_url):

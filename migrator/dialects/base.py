@@ -107,6 +107,11 @@ class Dialect:
         """Whether a foreign key's ON DELETE action ``found`` is what ``expected`` asks for."""
         return found == expected
 
+    def can_reference(self, type_name: str, referenced_type_name: str) -> bool:
+        """Whether a column of catalog type ``type_name`` may hold a foreign key to one of
+        ``referenced_type_name``, once their type families agree (``inspect`` checks those)."""
+        return True
+
     def error_text(self, error: BaseException) -> str:
         """The database's message for a failed statement, on one line."""
         orig = getattr(error, "orig", None) or error

@@ -1,7 +1,7 @@
 """MySQL and MariaDB: every DDL statement commits implicitly; GET_LOCK for the lock."""
 from __future__ import annotations
 
-from migrator.dialects.base import Dialect
+from migrator.dialects.base import BASE_TYPE_FAMILIES, Dialect, base_type_name
 
 
 class MysqlDialect(Dialect):
@@ -56,6 +56,18 @@ class MysqlDialect(Dialect):
         if lowered.startswith(("enum(", "set(")):
             return frozenset(("text",))
         return super().type_families(type_name)
+
+    def can_reference(self, type_name: str, referenced_type_name: str) -> bool:
+        # InnoDB refuses a foreign key between integers of another size or signedness
+        # (errno 150, "Foreign key constraint is incorrectly formed").
+        def integer(name: str) -> tuple[str, bool] | None:
+            base = base_type_name(name)
+            if BASE_TYPE_FAMILIES.get(base) != "integer":
+                return None
+            return ("int" if base == "integer" else base), "unsigned" in name.lower().split()
+
+        a, b = integer(type_name), integer(referenced_type_name)
+        return a is None or b is None or a == b
 
     def same_fk_action(self, found: str, expected: str) -> bool:
         # InnoDB treats NO ACTION as RESTRICT, and MariaDB reports an unspecified action as RESTRICT.

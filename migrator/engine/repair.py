@@ -2,9 +2,10 @@
 
 ``rollback`` runs the ``rollback`` SQL of applied steps newest first (by the
 journal's order of application), each in a transaction together with its
-``rolled_back`` journal row. It refuses, before running anything, when a step
-in the range has no ``rollback``. ``--to STEP`` keeps STEP applied (like
-``sqitch revert --to``).
+``rolled_back`` journal row (a ``transaction: false`` step's rollback runs
+outside one, statement by statement, as the step did). It refuses, before
+running anything, when a step in the range has no ``rollback``. ``--to STEP``
+keeps STEP applied (like ``sqitch revert --to``).
 """
 from __future__ import annotations
 
@@ -74,19 +75,32 @@ def run_rollback(plan: Plan, state: JournalState, targets: list[Step], conn: sa.
             continue
         started = now()
         position = 0
+        row = Row(
+            plan=plan.name, phase=step.phase, step=step.id, checksum=step.checksum, status="rolled_back",
+            started_at=started, finished_at=None, statements_done=len(statements), run_by=run_by,
+            message=f"rolled back by {run_by or current_user()}",
+        )
         try:
-            with conn.begin():
+            if step.transaction:
+                with conn.begin():
+                    for position, stmt in enumerate(statements):
+                        execute_statement(conn, stmt)
+                    journal.insert(conn, replace(row, finished_at=now()))
+            else:
+                # As the step itself: its rollback (DROP INDEX CONCURRENTLY...) cannot
+                # run in a transaction block either.
                 for position, stmt in enumerate(statements):
-                    execute_statement(conn, stmt)
-                journal.insert(conn, Row(
-                    plan=plan.name, phase=step.phase, step=step.id, checksum=step.checksum, status="rolled_back",
-                    started_at=started, finished_at=now(), statements_done=len(statements), run_by=run_by,
-                    message=f"rolled back by {run_by or current_user()}",
-                ))
+                    dialect.run_outside_transaction(conn, stmt)
+                with conn.begin():
+                    journal.insert(conn, replace(row, finished_at=now()))
         except sa.exc.StatementError as e:
+            if conn.in_transaction():
+                conn.rollback()
             n = len(statements)
             committed = ""
-            if not dialect.transactional_ddl and any(dialect.commits_implicitly(s) for s in statements[:position]):
+            if not step.transaction and position:
+                committed = f"; statements 1–{position} of its rollback are committed (they ran outside a transaction)"
+            elif not dialect.transactional_ddl and any(dialect.commits_implicitly(s) for s in statements[:position]):
                 committed = f"; statements 1–{position} of its rollback are committed (MySQL commits DDL at once)"
             error = f"{db_error(e)} (rollback statement {position + 1} of {n}){committed}; the step stays applied"
             status, message = "failed", f"rollback of step {step.id} failed: {error}"

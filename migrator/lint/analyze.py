@@ -339,8 +339,12 @@ def _alter_clause_kinds(clause: list[str], not_valid: bool) -> list[str]:
         if "TYPE" in clause:
             kinds.append(TYPE_CHANGE)
         return kinds
-    if verb in ("MODIFY", "CHANGE"):
+    if verb == "MODIFY":
         return [TYPE_CHANGE]
+    if verb == "CHANGE":  # CHANGE [COLUMN] old new type: a rename too when the names differ
+        names = clause[2:4] if nxt == "COLUMN" else clause[1:3]
+        renamed = len(names) == 2 and names[0].lower() != names[1].lower()
+        return [TYPE_CHANGE, RENAME] if renamed else [TYPE_CHANGE]
     if verb == "RENAME" and nxt not in ("CONSTRAINT", "INDEX", "KEY"):
         return [RENAME]
     return []

@@ -241,4 +241,9 @@ def _laid(base: Snapshot, items: Mapping[tuple, Item | None]) -> Snapshot:
             out.pop(key, None)
         else:
             out[key] = item
+    # A table that goes takes its columns, keys and indexes with it, also those a
+    # step that stayed applied added to it (DROP TABLE drops that step's index too).
+    dropped = {key[1] for key, item in items.items() if key[0] == "table" and item is None}
+    if dropped:
+        out = {k: v for k, v in out.items() if k[0] in ("table", "view") or k[1] not in dropped}
     return Snapshot(out)

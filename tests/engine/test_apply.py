@@ -521,6 +521,21 @@ def test_rollback_runs_newest_first_keeps_the_to_step_and_journals_rolled_back(d
     assert api.rollback(path, db_url, last=1, yes=True).extra["rollback_order"] == ["create-b"]
 
 
+def test_rollback_of_a_step_without_transaction_runs_outside_one_too(pg_url, write_plan):
+    # DROP INDEX CONCURRENTLY, like the CREATE it undoes, cannot run in a transaction block.
+    path = write_plan(TWO_TABLES + """
+          - id: index-a
+            transaction: false
+            sql: CREATE INDEX CONCURRENTLY ix_a_id ON a (id)
+            rollback: DROP INDEX CONCURRENTLY ix_a_id
+""")
+    assert api.apply(path, pg_url).ok
+    report = api.rollback(path, pg_url, last=1, yes=True)
+    assert [(s.step, s.outcome, s.error) for s in report.steps] == [("index-a", "rolled_back", None)]
+    assert run_sql(pg_url, "SELECT count(*) FROM pg_indexes WHERE indexname = 'ix_a_id'") == [(0,)]
+    assert journal(pg_url)[-1][:3] == ("index-a", "rolled_back", 1)
+
+
 def test_rollback_refuses_before_running_anything_when_a_step_has_no_rollback(db_url, write_plan):
     path = write_plan(TWO_TABLES + """
           - id: no-undo

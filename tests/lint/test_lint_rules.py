@@ -98,6 +98,9 @@ STATEMENT_CASES = [
     ("rename", ALL, "ALTER TABLE users RENAME COLUMN name TO full_name", "CREATE VIEW people AS SELECT * FROM users"),
     ("rename", ("mysql",), "RENAME TABLE users TO people", "ALTER TABLE users ADD COLUMN nick text"),
     ("rename", ("mysql",), "ALTER TABLE users CHANGE name full_name text", "ALTER TABLE users CHANGE name name text"),
+    # MySQL's CHANGE COLUMN linted for another dialect (lint's default is postgresql) is still a rename.
+    ("rename", ALL, "alter table shop.users change column name full_name varchar(100)",
+     "alter table shop.users change column name name varchar(100)"),
     ("rename", ("postgresql",), "ALTER TABLE users RENAME COLUMN name TO full_name", "ALTER TABLE users RENAME CONSTRAINT c1 TO c2"),
     ("unbounded-dml", ALL, "UPDATE users SET active = true", "UPDATE users SET active = true WHERE id = 1"),
     ("unbounded-dml", ALL, "DELETE FROM sessions", "DELETE FROM sessions WHERE expires_at < CURRENT_TIMESTAMP"),

@@ -219,6 +219,33 @@ phases:
     assert report.exit_code == 0
 
 
+def test_dropping_a_table_also_drops_what_a_step_without_rollback_added_to_it(db_url, tmp_path):
+    # The index and the column come from steps without a rollback, so they stay applied;
+    # DROP TABLE takes them with it, which is right, not a fault of create-t's rollback.
+    plan = _write(tmp_path, """
+migrator: 1
+name: proof-table-takes-its-index
+phases:
+  - id: only
+    steps:
+      - id: create-t
+        sql: CREATE TABLE t (id INTEGER NOT NULL PRIMARY KEY, name VARCHAR(20))
+        rollback: DROP TABLE t
+      - id: index-t-name
+        idempotent: true
+        sql: CREATE INDEX IF NOT EXISTS ix_t_name ON t (name)
+      - id: add-t-note
+        sql: ALTER TABLE t ADD COLUMN note VARCHAR(20)
+""")
+    report = api.test_plan(plan, db_url)
+    assert [(p.step, p.kind, p.status, p.diff) for p in report.proofs] == [
+        ("create-t", "rollback", "proved", ()),
+        ("index-t-name", "idempotent", "proved", ()),
+        ("add-t-note", None, "unproved", ()),
+    ]
+    assert report.exit_code == 0
+
+
 def test_a_failing_rollback_stops_the_rollback_proof(db_url, tmp_path):
     plan = _write(tmp_path, """
 migrator: 1

@@ -120,3 +120,14 @@ def test_undo_and_redo_take_back_and_lay_again_exactly_a_steps_effect():
     later = Snapshot({**after.items, ("table", "v"): Item((), "table v")})
     assert dict(snapshot.undo(later, effect).items) == {**before.items, ("table", "v"): Item((), "table v")}
     assert dict(snapshot.redo(before, effect).items) == dict(after.items)
+
+
+def test_undoing_a_created_table_also_takes_away_what_later_steps_added_to_it():
+    t = Item((), "table t")
+    before = Snapshot({("table", "v"): Item((), "table v")})
+    after = Snapshot({**before.items, ("table", "t"): t, ("column", "t", "id"): Item(("integer", False, False), "c")})
+    effect = snapshot.delta(before, after)
+    # A step without rollback then added an index to t and a column to v.
+    later = Snapshot({**after.items, ("index", "t", "ix"): Item((("id",), False), "index ix on t(id)"),
+                      ("column", "v", "x"): Item(("integer", True, False), "column v.x")})
+    assert dict(snapshot.undo(later, effect).items) == {**before.items, ("column", "v", "x"): later.items[("column", "v", "x")]}
