@@ -97,7 +97,7 @@ def validate(ctx: click.Context, plans: tuple[str, ...], variables: tuple[str, .
     from migrator import api
 
     results = api.validate(plans, variables=_parse_vars(variables))
-    for line in results.lines():
+    for line in results.lines() if not _quiet(ctx) else [str(i) for i in results.issues]:  # -q: only errors
         _echo_lines(line, err=not results.ok)
     ctx.exit(0 if results.ok else 2)
 
@@ -166,6 +166,8 @@ lock_timeout_option = click.option(
     "--lock-timeout", type=click.FloatRange(min=0), default=30.0, show_default=True, metavar="SECONDS",
     help="How long to wait for another run's lock before giving up (exit 3).",
 )
+confirm_option = click.option("--confirm", "confirm", multiple=True, metavar="STEP",
+                              help="This manual step is done (repeatable).")
 yes_option = click.option("--yes", "-y", is_flag=True, help="Never ask; a manual step then stops the run (exit 3).")
 
 
@@ -258,12 +260,15 @@ def _log_to_stderr(ctx: click.Context) -> None:
 @click.option("--offline", is_flag=True, help="Without a database: every applicable step would run.")
 @click.option("--dialect", type=click.Choice(("sqlite", "postgresql", "mysql")), help="Dialect for --offline (default postgresql).")
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 4 when steps would run, 0 when nothing is pending.")
+@confirm_option
 @click.pass_context
-def plan_command(ctx, plan_file, database, variables, phases, steps, skips, tags, fmt, offline, dialect, detailed_exitcode):
+def plan_command(ctx, plan_file, database, variables, phases, steps, skips, tags, fmt, offline, dialect, detailed_exitcode,
+                 confirm):
     """The dry run: what apply would do now, with the SQL and the risks."""
     from migrator import api
 
-    report = api.plan(plan_file, **_plan_args(ctx, database, variables, phases, steps, skips, tags), offline=offline, dialect=dialect)
+    report = api.plan(plan_file, **_plan_args(ctx, database, variables, phases, steps, skips, tags), offline=offline,
+                      dialect=dialect, confirm=confirm)
     _show(ctx, report, fmt)
     ctx.exit(4 if detailed_exitcode and report.ok and report.pending else report.exit_code)
 
@@ -276,7 +281,7 @@ def plan_command(ctx, plan_file, database, variables, phases, steps, skips, tags
 @format_option
 @lock_timeout_option
 @yes_option
-@click.option("--confirm", "confirm", multiple=True, metavar="STEP", help="This manual step is done (repeatable).")
+@confirm_option
 @click.option("--report", "report_file", metavar="FILE", type=click.Path(dir_okay=False), help="Write the Markdown summary report.")
 @click.option("--dry-run", is_flag=True, help="Only show what would run (the same as `migrator plan`).")
 @click.pass_context
@@ -384,7 +389,8 @@ def resolve_command(ctx, plan_file, step, database, variables, lock_timeout, app
     if applied is None:
         raise UsageError("resolve needs --applied or --pending")
     report = api.resolve(plan_file, step, _database(ctx, database), applied=applied, variables=_parse_vars(variables), lock_timeout=lock_timeout)
-    _echo_lines(report.message or "")
+    if not _quiet(ctx):
+        _echo_lines(report.message or "")
 
 
 @cli.command("test")

@@ -70,8 +70,13 @@ def step_key(step: StepResult) -> str:
 
 def shown_reason(step: StepResult) -> str:
     """The reason worth showing: after ``apply``, why a step that simply ran did so is noise."""
-    if step.outcome == "applied" and step.verdict in ("run", "rerun", "resume"):
-        return ""
+    if step.verdict in ("run", "rerun", "resume"):
+        if step.outcome == "applied":
+            return ""
+        if step.outcome in ("skipped", "blocked") and step.journal_message:
+            # Why it was to run ("not applied yet") is not why it did not: the
+            # journal row this run wrote says that.
+            return step.journal_message.removeprefix(f"{step.outcome}: ")
     return step.reason
 
 

@@ -64,6 +64,17 @@ def fenced(body: str, lang: str = "") -> str:
     return f"{fence}{lang}\n{body}\n{fence}"
 
 
+def quote(message: str) -> list[str]:
+    """A block quote with each line of ``message`` as its own paragraph (several drift
+    lines stay several lines; a plain ``> a\nb`` would join them into one)."""
+    lines: list[str] = []
+    for line in message.splitlines():
+        if line.strip():
+            lines += [">"] if lines else []
+            lines.append("> " + text(line))
+    return lines
+
+
 def table(header: list[str], rows: list[list[str]]) -> list[str]:
     """A GFM table; cells must already be escaped (see :func:`table_cell`)."""
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
@@ -79,7 +90,7 @@ def render_report(report: RunReport) -> str:
     lines += ["**Summary:** " + " · ".join(c.summary_parts(report)), ""]
     lines += [_where(report), ""]
     if report.message:
-        lines += ["> " + text(report.message), ""]
+        lines += quote(report.message) + [""]
     if report.command == "status":
         lines += _status(report)
     elif report.command == "verify":
@@ -309,8 +320,9 @@ def _overview(report: RunReport) -> list[str]:
     ]
     done = [p for p in report.phases if _phase_complete(p)]
     lines += ["", f"Phases completed: {len(done)} of {len(report.phases)}."]
-    if report.message:
-        lines += ["", text(report.message)]
+    for line in (report.message or "").splitlines():
+        if line.strip():
+            lines += ["", text(line)]
     return lines
 
 
@@ -349,10 +361,12 @@ def _key_findings(report: RunReport) -> list[str]:
         items.append([f"**Verification**: {passed} of {c.plural(len(checks), 'check')} passed", *sub])
     warnings = [(s.step, w) for s in report.steps for w in s.warnings]
     warnings += [(s.step, s.error or "failed") for s in report.steps if s.outcome == "optional_failed"]
-    warned_checks = [(s.step, x) for s in report.steps for x in s.preconditions if x.held is False and x.on_fail == "warn"]
+    # A step's own warnings already name its failed `on_fail: warn` preconditions;
+    # a phase's are in no step's warnings, so they are listed here.
+    warned_checks = [(p.phase, x) for p in report.phases for x in p.preconditions if x.held is False and x.on_fail == "warn"]
     if warnings or warned_checks:
         sub = [f"   - {code(step)}: {text(w)}" for step, w in warnings]
-        sub += [f"   - {code(step)}: precondition {text(x.label)} failed — {text(c.check_detail(x))}" for step, x in warned_checks]
+        sub += [f"   - phase {code(phase)}: precondition {text(x.label)} failed — {text(c.check_detail(x))}" for phase, x in warned_checks]
         items.append([f"**Warnings**: {len(sub)}", *sub])
     if report.findings:
         sub = [
@@ -382,6 +396,10 @@ def _skipped_failed(report: RunReport) -> list[str]:
     for s in report.steps:
         if s.outcome in _NOT_DONE_WHY:
             why = s.error if s.outcome in ("failed", "optional_failed") and s.error else s.reason
+            if s.outcome in ("skipped", "blocked") and s.journal_message:
+                # The planner's reason ("not applied yet") is why it was to run; the
+                # journal row written for this run says why it did not.
+                why = s.journal_message.removeprefix(f"{s.outcome}: ")
             if s.outcome == "blocked" and s.blocked_by and (not why or s.blocked_by not in why):
                 why = f"{why}; blocked by {s.blocked_by}" if why else f"blocked by {s.blocked_by}"
             lines.append(f"- {code(s.step)} (phase {code(s.phase)}) — {_NOT_DONE_WHY[s.outcome]}" + (f": {text(why)}" if why else ""))
@@ -392,7 +410,8 @@ def _next_steps(report: RunReport) -> list[str]:
     lines = []
     for s in report.steps:
         if s.outcome == "waiting" or (s.outcome is None and s.verdict == "manual"):
-            todo = f" {prose(s.instructions)}" if s.instructions else ""
+            todo = prose(s.instructions) if s.instructions else ""
+            todo = f" {todo}" + ("" if todo.endswith((".", "!", "?", ":")) else ".") if todo else ""
             lines.append(
                 f"- ✋ Phase {code(s.phase)} waits for a person at step {code(s.step)}.{todo} "
                 f"When it is done, run {code(c.confirm_command(report, s))}."
