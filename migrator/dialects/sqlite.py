@@ -48,9 +48,21 @@ class SqliteDialect(Dialect):
     def read_indexes(self, conn, schema: str, tables: list[str]) -> list[tuple]:
         sql = _SQLITE_INDEXES.format(master=f"{self.quote(schema)}.sqlite_master")
         grouped: dict[tuple, list] = {}
+        constraint_indexes: set[str] = set()
         for t, name, unique, origin, column in _catalog_rows(conn, sql, schema, tables):
             grouped.setdefault((t, name, bool(unique), origin == "pk"), []).append(column)
-        return [(*key, tuple(cols)) for key, cols in grouped.items()]
+            if origin == "u" and (name or "").startswith("sqlite_autoindex_"):
+                constraint_indexes.add(t)
+        # The index of a UNIQUE constraint is named sqlite_autoindex_*; the constraint's
+        # own name (CONSTRAINT uq_x UNIQUE (...)) is only in the CREATE TABLE text, which
+        # SQLAlchemy parses. Give the index that name, as PostgreSQL and MySQL do.
+        names = {t: _unique_constraint_names(conn, schema, t) for t in sorted(constraint_indexes)}
+        out = []
+        for (t, name, unique, primary), cols in grouped.items():
+            if t in names and (name or "").startswith("sqlite_autoindex_") and not primary:
+                name = names[t].get(tuple(cols), name)
+            out.append((t, name, unique, primary, tuple(cols)))
+        return out
 
     def read_foreign_keys(self, conn, schema: str, tables: list[str]) -> list[tuple]:
         sql = _SQLITE_FOREIGN_KEYS.format(master=f"{self.quote(schema)}.sqlite_master")
@@ -76,6 +88,14 @@ class SqliteDialect(Dialect):
         if not upper or "BLOB" in upper:
             return frozenset(("binary",))
         return frozenset(("numeric",))
+
+
+def _unique_constraint_names(conn, schema: str, table: str) -> dict[tuple[str, ...], str]:
+    """The named UNIQUE constraints of ``table``: columns -> name."""
+    from sqlalchemy import inspect
+
+    found = inspect(conn).get_unique_constraints(table, schema=None if schema == "main" else schema)
+    return {tuple(u["column_names"]): u["name"] for u in found if u.get("name")}
 
 
 def _catalog_rows(conn, sql: str, schema: str, tables: list[str] | None):

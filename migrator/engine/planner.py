@@ -245,7 +245,7 @@ def _decide_step(
         wanted = ", ".join(step.when_dialects or ())
         return Decision(step, "not_applicable", f"only for {wanted}; this database is {dialect}", entry=entry)
 
-    d = _journal_verdict(plan, step, entry)
+    d = _journal_verdict(plan, step, entry, dialect)
     if step.action_kind == "manual" and d.verdict in ("run", "rerun", "resume"):
         if step.id in confirmed:
             d = Decision(step, "run", "confirmed with --confirm", entry=entry, confirmed=True)
@@ -257,7 +257,7 @@ def _decide_step(
     return d
 
 
-def _journal_verdict(plan: Plan, step: Step, entry: JournalEntry | None) -> Decision:
+def _journal_verdict(plan: Plan, step: Step, entry: JournalEntry | None, dialect: str) -> Decision:
     """The verdict from the step's journal state alone (spec section 4)."""
     if entry is None:
         return Decision(step, "run", "not applied yet")
@@ -302,10 +302,17 @@ def _journal_verdict(plan: Plan, step: Step, entry: JournalEntry | None) -> Deci
             resume_at=done,
         )
     if status == "failed" and done and not step.idempotent and step.action_kind in ("sql", "sql_file"):
+        from migrator.sql.split import statements_of  # only here: splitting needs sqlglot
+
+        n = len(statements_of(step.action, dialect))
+        how = (
+            f"failed with all {n} statements committed (its verify failed); runs only its verify again"
+            if done >= n else f"failed with statements 1–{done} committed; resumes at statement {done + 1}"
+        )
         return Decision(
             step,
             "resume",
-            f"failed with statements 1–{done} committed; resumes at statement {done + 1}",
+            how,
             entry=entry,
             resume_at=done,
             carry_rows=rows,

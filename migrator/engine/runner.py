@@ -131,6 +131,8 @@ class Runner:
         self.options = options
         self.outcomes: dict[str, str] = {}  # step id -> outcome in this run
         self._checks: Checks | None = None
+        #: The current step's `on_fail: warn` warnings, journaled in its rows' `message`.
+        self._warning: str | None = None
 
     @property
     def checks(self) -> Checks:
@@ -230,6 +232,13 @@ class Runner:
         return self._step(d)
 
     def _step(self, d: Decision) -> StepResult:
+        self._warning = None
+        try:
+            return self._run_step(d)
+        finally:
+            self._warning = None
+
+    def _run_step(self, d: Decision) -> StepResult:
         step = d.step
         statements = step_statements(step, self.dialect.name) if step.action_kind in ("sql", "sql_file", "batch") else ()
         result = base_result(d, statements=statements)
@@ -253,6 +262,8 @@ class Runner:
         result = replace(result, preconditions=pre)
         action, reason, warnings = precondition_outcome(step.preconditions, pre)
         result = replace(result, warnings=tuple(warnings))
+        if warnings:
+            self._warning = "warning: " + "; ".join(warnings)
         if action == "halt":
             return self._fail(d, result, started, _StepFailure(reason))
         if action in ("skip", "mark_applied"):
@@ -313,6 +324,9 @@ class Runner:
     def _row(self, d: Decision, status: str, started, *, finished=None, message=None, statements_done=None,
              rows=None, batches=None, run_by=None) -> Row:
         step = d.step
+        if self._warning and status in ("applied", "running", "partial"):
+            # The journal's message holds warnings too (spec section 4).
+            message = f"{message}; {self._warning}" if message else self._warning
         return Row(
             plan=self.plan.name, phase=step.phase, step=step.id, checksum=step.checksum, status=status,
             started_at=started, finished_at=finished, rows_affected=rows, statements_done=statements_done,
