@@ -165,7 +165,7 @@ def inspect(url: str | None = None):
     """
     from migrator.inspect import inspect_database
 
-    with _Database(url) as db:
+    with _Database(url, missing_file="error") as db:
         return inspect_database(db.conn)
 
 
@@ -220,13 +220,13 @@ def _confirmed(plan, confirm) -> frozenset[str]:
 class _Database:
     """An engine, one connection and migrator's dialect object, for one command."""
 
-    def __init__(self, url: str | None, *, reading: bool = False):
+    def __init__(self, url: str | None, *, missing_file: str = "create"):
         from migrator.db import create_engine, engine_dialect, mask, parse_url
         from migrator.dialects import get_dialect
         from migrator.urls import resolve_url
 
-        # ``reading``: see create_engine; shown is the URL asked for either way.
-        self.engine = create_engine(url, reading=reading)
+        # missing_file: see create_engine; shown is the URL asked for either way.
+        self.engine = create_engine(url, missing_file=missing_file)
         self.shown = mask(parse_url(resolve_url(url)))
         self.dialect = get_dialect(engine_dialect(self.engine))
 
@@ -301,7 +301,7 @@ def plan(path, url: str | None = None, *, variables: dict[str, str] | None = Non
         except ValueError as e:
             raise UsageError(f"--dialect {dialect}: {e}") from None
         return dry_run(the_plan, JournalState(), dialect_name(name), selection, confirmed=confirmed)
-    with _Database(url, reading=True) as db:
+    with _Database(url, missing_file="empty") as db:
         state = _journal(journal_table).read_state(db.conn, db.dialect, the_plan.name)
         db.conn.rollback()
         report = dry_run(the_plan, state, db.dialect.name, selection, confirmed=confirmed, conn=db.conn)
@@ -367,7 +367,7 @@ def status(path, url: str | None = None, *, variables: dict[str, str] | None = N
     report = driver_status(the_plan, url, journal)  # without loading SQLAlchemy, where it can
     if report is not None:
         return report
-    with _Database(url, reading=True) as db:
+    with _Database(url, missing_file="empty") as db:
         state = journal.read_state(db.conn, db.dialect, the_plan.name)
         db.conn.rollback()
     return replace(status_report(the_plan, state, db.dialect.name), database=db.shown)
@@ -393,7 +393,7 @@ def verify(path, url: str | None = None, *, variables: dict[str, str] | None = N
 
     the_plan = load(path, variables)
     selection = _selection(the_plan, phases, steps, skips, tags)
-    with _Database(url, reading=True) as db:
+    with _Database(url, missing_file="empty") as db:
         state = _journal(journal_table).read_state(db.conn, db.dialect, the_plan.name)
         db.conn.rollback()
         report = verify_report(the_plan, state, db.dialect.name, selection, db.conn)

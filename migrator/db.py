@@ -52,18 +52,22 @@ def mask(url: str | URL) -> str:
     return url.render_as_string(hide_password=True)
 
 
-def create_engine(url: str | None, *, reading: bool = False, **kwargs) -> Engine:
+def create_engine(url: str | None, *, missing_file: str = "create", **kwargs) -> Engine:
     """An Engine for ``url`` (resolved as in :func:`resolve_url`), connection checked.
 
     Bad URLs, unknown drivers and unreachable servers raise errors with exit
-    code 2 and a one-line message that names the masked URL. ``reading``: the
-    command only reads (``plan``, ``status``, ``verify``); a SQLite database file
-    that does not exist yet is then read as the empty database it would be, in
-    memory, rather than created by connecting to it.
+    code 2 and a one-line message that names the masked URL. ``missing_file``
+    says what a SQLite database file that does not exist yet means: ``create``
+    (``apply``: connecting creates it), ``empty`` (``plan``, ``status``,
+    ``verify`` only read: it is read as the empty database it would be, in
+    memory, and not created) or ``error`` (``inspect``: a UsageError, since a
+    typo would otherwise report a clean database).
     """
     parsed = parse_url(resolve_url(url))
     shown = mask(parsed)
-    if reading and _missing_sqlite_file(parsed):
+    if missing_file != "create" and _missing_sqlite_file(parsed):
+        if missing_file == "error":
+            raise UsageError(f"no database at {shown}: the file {parsed.database} does not exist")
         parsed = make_url("sqlite://")
     try:
         engine = sa.create_engine(parsed, **_engine_options(parsed), **kwargs)

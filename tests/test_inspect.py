@@ -94,6 +94,15 @@ def test_inspect_text_output(sqlite_url, capsys):
     )
 
 
+def test_inspect_of_a_sqlite_file_that_does_not_exist_is_an_error_and_creates_nothing(tmp_path, capsys):
+    # A typo in the path must not read as "a clean database".
+    target = tmp_path / "typo.sqlite"
+    assert main(["--database", f"sqlite:///{target}", "inspect"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"migrator: no database at sqlite:///{target}: the file {target} does not exist"]
+    assert not target.exists()
+
+
 def test_emitted_plan_validates_and_applies_after_orphans_are_removed(before_url, db_dialect, tmp_path, capsys):
     target = tmp_path / "fixes" / "inspect-fixes.yaml"
     assert main(["--database", before_url, "inspect", "--emit-plan", str(target)]) == 0
