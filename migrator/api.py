@@ -267,6 +267,20 @@ def _locked_journal(url: str | None, the_plan, journal, lock_timeout: float, pur
         yield db, state
 
 
+def apply_command_line(path, url: str | None = None, *, variables: dict[str, str] | None = None, phases=(),
+                       steps=(), skips=(), tags=()) -> str:
+    """``migrator apply PLAN`` with the options of this command, for the hints that say how
+    to go on (a manual step's ``--confirm``, a failed step to run again).
+
+    ``url`` None (from ``$MIGRATOR_DATABASE_URL`` or the default) is left out, since the
+    next command finds it again; a given URL is shown with its password as ``***``.
+    """
+    from migrator.commandline import apply_command
+
+    return apply_command(str(path), database=url, variables=variables, phases=phases, steps=steps, skips=skips,
+                         tags=tags)
+
+
 def _journal(table: str | None):
     from migrator.engine.journal import DEFAULT_TABLE, Journal
 
@@ -293,6 +307,8 @@ def plan(path, url: str | None = None, *, variables: dict[str, str] | None = Non
     the_plan = load(path, variables)
     selection = _selection(the_plan, phases, steps, skips, tags)
     confirmed = _confirmed(the_plan, confirm)
+    command = apply_command_line(the_plan.source, url, variables=variables, phases=phases, steps=steps,
+                                 skips=skips, tags=tags)
     if offline:
         from migrator.dialects import dialect_name, get_dialect
 
@@ -300,11 +316,13 @@ def plan(path, url: str | None = None, *, variables: dict[str, str] | None = Non
             name = get_dialect(dialect or "postgresql").name
         except ValueError as e:
             raise UsageError(f"--dialect {dialect}: {e}") from None
-        return dry_run(the_plan, JournalState(), dialect_name(name), selection, confirmed=confirmed)
+        return dry_run(the_plan, JournalState(), dialect_name(name), selection, confirmed=confirmed,
+                       apply_command=command)
     with _Database(url, missing_file="empty") as db:
         state = _journal(journal_table).read_state(db.conn, db.dialect, the_plan.name)
         db.conn.rollback()
-        report = dry_run(the_plan, state, db.dialect.name, selection, confirmed=confirmed, conn=db.conn)
+        report = dry_run(the_plan, state, db.dialect.name, selection, confirmed=confirmed, conn=db.conn,
+                         apply_command=command)
     return replace(report, database=db.shown)
 
 
@@ -340,16 +358,18 @@ def apply(path, url: str | None = None, *, variables: dict[str, str] | None = No
     selection = _selection(the_plan, phases, steps, skips, tags)
     confirmed = _confirmed(the_plan, confirm)
     journal = _journal(journal_table)
+    command = apply_command_line(the_plan.source, url, variables=variables, phases=phases, steps=steps,
+                                 skips=skips, tags=tags)
     # Nothing to run (the usual re-apply in a pipeline): answered through the driver,
     # without loading SQLAlchemy; otherwise (None) the full way below.
-    settled = settled_apply(the_plan, url, journal, selection, confirmed)
+    settled = settled_apply(the_plan, url, journal, selection, confirmed, apply_command=command)
     if settled is not None:
         return settled
     from migrator.engine.runner import RunOptions, Runner  # imports SQLAlchemy
 
     with _locked_journal(url, the_plan, journal, lock_timeout, "apply") as (db, state):
         xp = decide(the_plan, state, db.dialect.name, selection, confirmed=confirmed)
-        options = RunOptions(ask=None if yes else ask, progress=progress)
+        options = RunOptions(ask=None if yes else ask, progress=progress, apply_command=command)
         report = Runner(xp, db.conn, db.dialect, journal, state, options).run()
     return replace(report, database=db.shown)
 

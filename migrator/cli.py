@@ -220,7 +220,7 @@ class _BatchProgress:
                 self.bar = click.progressbar(length=p.total, label=f"{p.step}", file=sys.stderr, show_eta=True,
                                              show_pos=True)
                 self.bar.__enter__()
-            self.bar.update(min(p.rows, p.total) - self.bar.pos)
+            self.bar.update(min(p.position, p.total) - self.bar.pos)
             if p.done:
                 self.close()
             return
@@ -228,10 +228,15 @@ class _BatchProgress:
         if p.done or p.batches <= 1 or now - self.last_line >= 1.0:
             self.last_line = now
             rate = f", {p.rate:.0f} rows/s" if p.rate else ""
-            total = f" of {p.total}" if p.total is not None else ""
+            if p.total is None:
+                rows = f"{p.rows} rows"
+            else:  # like with like: the total was counted at this apply's start
+                rows = f"{p.position} of {p.total} rows"
+                if p.rows != p.position:
+                    rows += f" ({p.rows} since the step's attempt began)"
             eta = f", ETA {p.eta:.0f}s" if p.eta is not None and not p.done else ""
             state = "done" if p.done else "running"
-            click.echo(f"{p.step}: {state}: {p.batches} batches, {p.rows}{total} rows{rate}{eta}", err=True)
+            click.echo(f"{p.step}: {state}: {p.batches} batches, {rows}{rate}{eta}", err=True)
 
     def close(self) -> None:
         if self.bar is not None:

@@ -12,6 +12,7 @@ paths that talk to a database.
 from __future__ import annotations
 
 import os
+import warnings
 
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
@@ -65,18 +66,24 @@ def create_engine(url: str | None, *, missing_file: str = "create", **kwargs) ->
     """
     parsed = parse_url(resolve_url(url))
     shown = mask(parsed)
+    if parsed.get_backend_name() == "sqlite":
+        _check_sqlite_url(parsed, shown)
     if missing_file != "create" and _missing_sqlite_file(parsed):
         if missing_file == "error":
             raise UsageError(f"no database at {shown}: the file {parsed.database} does not exist")
         parsed = make_url("sqlite://")
     try:
-        engine = sa.create_engine(parsed, **_engine_options(parsed), **kwargs)
+        with warnings.catch_warnings():
+            # SQLAlchemy warns (on several lines of stderr) about URL options it ignores;
+            # an option that does nothing is a mistake in the URL.
+            warnings.simplefilter("error", sa_exc.SAWarning)
+            engine = sa.create_engine(parsed, **_engine_options(parsed), **kwargs)
     except sa_exc.NoSuchModuleError:
         raise UsageError(f"unknown database driver {parsed.drivername!r} in {shown}") from None
     except ImportError as e:
         raise UsageError(f"the driver for {shown} is not installed: {e}") from None
-    except (sa_exc.ArgumentError, TypeError, ValueError) as e:
-        raise UsageError(f"invalid database URL {shown}: {e}") from None
+    except (sa_exc.ArgumentError, sa_exc.SAWarning, TypeError, ValueError) as e:
+        raise UsageError(f"invalid database URL {shown}: {_one_line(e)}") from None
     if parsed.get_backend_name() == "sqlite":
         _take_over_sqlite_transactions(engine)
     try:
@@ -88,7 +95,46 @@ def create_engine(url: str | None, *, missing_file: str = "create", **kwargs) ->
     except sa_exc.SQLAlchemyError as e:
         engine.dispose()
         raise DatabaseUnavailable(shown, first_line(e)) from None
+    except (TypeError, ValueError, AttributeError, LookupError) as e:
+        engine.dispose()
+        if not parsed.query:
+            raise
+        # The driver's connect() choked on the URL's query options instead of raising
+        # one of its own errors (PyMySQL: TypeError for an unknown option,
+        # AttributeError for an unknown charset).
+        options = ", ".join(sorted(parsed.query))
+        raise UsageError(
+            f"invalid database URL {shown}: the driver rejected its query options ({options}): "
+            f"{type(e).__name__}: {_one_line(e)}"
+        ) from None
     return engine
+
+
+#: The query options SQLAlchemy's pysqlite dialect passes to ``sqlite3.connect``.
+_PYSQLITE_OPTIONS = ("uri", "timeout", "isolation_level", "detect_types", "check_same_thread", "cached_statements")
+
+
+def _check_sqlite_url(url: URL, shown: str) -> None:
+    """A SQLite URL names a file and options of Python's sqlite3 driver, nothing else."""
+    if url.username or url.password or url.host or url.port:
+        raise UsageError(
+            f"invalid database URL {shown}: a SQLite URL names no user, password, host or port; "
+            "use sqlite:///relative/path.db, sqlite:////absolute/path.db or sqlite:// (in memory)"
+        )
+    if str(url.query.get("uri", "")).lower() in ("true", "1", "yes", "on"):
+        return  # a URI filename: the other options go to SQLite, which judges them
+    unknown = sorted(set(url.query) - set(_PYSQLITE_OPTIONS))
+    if unknown:
+        raise UsageError(
+            f"invalid database URL {shown}: unknown SQLite URL option(s) {', '.join(map(repr, unknown))} "
+            f"(the driver takes {', '.join(_PYSQLITE_OPTIONS)}; SQLite's own URI options need uri=true too)"
+        )
+
+
+def _one_line(error: BaseException) -> str:
+    """An exception's message on one line, without SQLAlchemy's background link."""
+    text = " ".join(line.strip() for line in str(error).splitlines() if line.strip())
+    return text.split(" (Background on this ", 1)[0] or type(error).__name__
 
 
 def _missing_sqlite_file(url: URL) -> bool:

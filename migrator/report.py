@@ -47,6 +47,7 @@ OUTCOMES = (
     "blocked",
     "not_applicable",
     "waiting",  # manual step not confirmed yet
+    "drift",  # applied, but changed since: the run stopped before executing anything
     "not_reached",  # the run stopped before this step
     "filtered",  # left out by --step/--skip/--tag/--phase
     "rolled_back",  # ``rollback`` ran its rollback
@@ -189,12 +190,16 @@ class StepResult:
 
 @dataclass(frozen=True, slots=True)
 class PhaseResult:
+    """One phase. ``reverify`` is None, or why its ``verify`` checks run again
+    although none of its steps may: they failed on the last ``apply``."""
+
     phase: str
     title: str | None
     steps: tuple[StepResult, ...]
     preconditions: tuple[CheckResult, ...] = ()
     verify: tuple[CheckResult, ...] = ()
     waits_for_person: bool = False
+    reverify: str | None = None
 
     def to_dict(self) -> dict:
         return {f.name: _plain(getattr(self, f.name)) for f in dataclasses.fields(self)}
@@ -207,6 +212,9 @@ class RunReport:
     ``status`` is ``ok``, ``failed``, ``waiting`` (a manual step or the lock),
     ``drift`` or ``needs_resolve``; ``message`` is the one-line headline (e.g.
     how to continue past a manual step). ``exit_code`` follows spec section 5.
+    ``apply_command`` is ``migrator apply PLAN`` with the run's database, ``--var``
+    and selection options (:mod:`migrator.commandline`), for the hints that say how
+    to go on; not part of the JSON document (its messages carry it).
     """
 
     command: str
@@ -220,6 +228,7 @@ class RunReport:
     offline: bool = False
     next_steps: tuple[str, ...] = ()
     extra: dict = field(default_factory=dict)
+    apply_command: str | None = None
 
     @property
     def steps(self) -> tuple[StepResult, ...]:
@@ -248,8 +257,11 @@ class RunReport:
 
     @property
     def pending(self) -> bool:
-        """True when a dry run found steps that would execute (for --detailed-exitcode)."""
-        return any(s.verdict in ("run", "rerun", "resume", "manual", "mark_applied") for s in self.steps)
+        """True when a dry run found steps that would execute, or a phase verification
+        that failed last time and runs again (for --detailed-exitcode)."""
+        return any(s.verdict in ("run", "rerun", "resume", "manual", "mark_applied") for s in self.steps) or any(
+            p.reverify for p in self.phases
+        )
 
     @property
     def exit_code(self) -> int:

@@ -18,7 +18,9 @@ class Progress:
     """One moment of a batch step, for the CLI's progress bar or log lines.
 
     ``rows``/``batches`` are totals of the step's current attempt (across
-    resumes); ``total`` is the result of the step's ``total`` query, if any.
+    resumes, as the journal counts them); ``total`` is the result of the step's
+    ``total`` query at the start of this apply, if any: usually the rows still to
+    do, so it is set against :attr:`position` (this apply's rows), not ``rows``.
     """
 
     step: str
@@ -28,6 +30,12 @@ class Progress:
     elapsed: float  # seconds in this apply
     rows_this_run: int = 0
     done: bool = False
+
+    @property
+    def position(self) -> int:
+        """How far along ``total`` this apply is: the rows done since ``total`` was counted.
+        (After a resume ``rows`` includes earlier applies' rows, which ``total`` no longer does.)"""
+        return self.rows_this_run
 
     @property
     def rate(self) -> float | None:
@@ -40,7 +48,7 @@ class Progress:
         rate = self.rate
         if self.total is None or not rate:
             return None
-        return max(self.total - self.rows, 0) / rate
+        return max(self.total - self.position, 0) / rate
 
 
 @dataclass(frozen=True, slots=True)

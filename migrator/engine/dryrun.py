@@ -20,7 +20,7 @@ from migrator.engine.planner import (
     decide,
     precondition_outcome,
 )
-from migrator.engine.outcomes import base_result
+from migrator.engine.outcomes import base_result, default_apply_command
 from migrator.engine.runner import Checks, step_statements
 from migrator.plan.model import Plan
 from migrator.report import CheckResult, PhaseResult, RunReport
@@ -37,9 +37,12 @@ def dry_run(
     *,
     confirmed: frozenset[str] = frozenset(),
     conn: sa.Connection | None = None,
+    apply_command: str | None = None,
 ) -> RunReport:
     """What ``apply`` would do now. ``conn`` None is the offline dry run: no
-    preconditions are evaluated and the journal is taken as empty."""
+    preconditions are evaluated and the journal is taken as empty. ``apply_command``:
+    the ``migrator apply`` command with this run's options (:mod:`migrator.commandline`)."""
+    command = apply_command or default_apply_command(plan)
     xp = decide(plan, state, dialect, selection, confirmed=confirmed)
     step_checks: dict[str, tuple[CheckResult, ...]] = {}
     phase_checks: dict[str, tuple[CheckResult, ...]] = {}
@@ -63,12 +66,12 @@ def dry_run(
         if steps:
             phases.append(PhaseResult(
                 phase=phase.id, title=phase.title, steps=tuple(steps), preconditions=phase_checks.get(phase.id, ()),
-                waits_for_person=any(s.verdict == "manual" for s in steps),
+                waits_for_person=any(s.verdict == "manual" for s in steps), reverify=xp.reverify.get(phase.id),
             ))
     return RunReport(
         command="plan", plan=plan.name, source=plan.source, phases=tuple(phases),
         status=xp.stop or "ok", message=xp.stop_message, dialect=dialect, offline=conn is None,
-        next_steps=_next(plan, xp),
+        next_steps=_next(command, xp), apply_command=command,
     )
 
 
@@ -119,11 +122,11 @@ def _caveat(reason: str, earlier_changes: bool) -> str:
     return reason
 
 
-def _next(plan: Plan, xp: ExecutionPlan) -> tuple[str, ...]:
+def _next(command: str, xp: ExecutionPlan) -> tuple[str, ...]:
     out = []
     if xp.stop == "drift":
         out.append("restore the changed steps, or mark them rerun: on_change if they are idempotent")
     for d in xp.decisions:
         if d.selected and d.verdict == "manual":
-            out.append(f"manual step {d.step.id} waits for a person: confirm with migrator apply {plan.source} --confirm {d.step.id}")
+            out.append(f"manual step {d.step.id} waits for a person: confirm with {command} --confirm {d.step.id}")
     return tuple(out)

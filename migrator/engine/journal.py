@@ -1,10 +1,14 @@
 """The journal: migrator's own table in the target database (spec section 4).
 
 Every attempt at a step is a row of ``migrator_journal``; a step's state is its
-latest row by ``id``. Columns (for people and other tools that query it): ``id``,
-``plan``, ``phase``, ``step``, ``checksum``, ``status``, ``started_at``,
-``finished_at`` (UTC), ``duration_ms``, ``rows_affected``, ``statements_done``,
-``batches_done``, ``run_by``, ``host``, ``tool_version``, ``message``.
+latest row by ``id``. Each time ``apply`` runs a phase's ``verify`` checks, their
+outcome is a row too, keyed by the phase id in both ``phase`` and ``step``
+(``applied`` when they held, ``failed`` with the failures in ``message``), so that
+the next ``apply`` runs a failed phase verification again. Columns (for people and
+other tools that query it): ``id``, ``plan``, ``phase``, ``step``, ``checksum``,
+``status``, ``started_at``, ``finished_at`` (UTC), ``duration_ms``,
+``rows_affected``, ``statements_done``, ``batches_done``, ``run_by``, ``host``,
+``tool_version``, ``message``.
 
 The table's own schema version lives in a second, two-column table,
 ``migrator_journal_meta`` (``name``, ``value``; the row ``schema_version``), so
@@ -180,8 +184,11 @@ class Journal:
             " ON j.id = latest.id"
         )
         rows = conn.exec_driver_sql(sql, {"plan": plan}).fetchall()
-        entries = {r[3]: _entry(r) for r in rows}
-        return JournalState(entries, exists=True)
+        # A phase's verify row has step = phase (the phase id); a step's never does,
+        # since ids are unique across phases and steps (spec section 1).
+        entries = {r[3]: _entry(r) for r in rows if r[2] != r[3]}
+        phases = {r[3]: _entry(r) for r in rows if r[2] == r[3]}
+        return JournalState(entries, exists=True, phases=phases)
 
     # --- writing ---------------------------------------------------------------
 

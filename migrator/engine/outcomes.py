@@ -8,6 +8,7 @@ no-op re-apply can report without loading it.
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Mapping
 
 from migrator.engine.planner import EXECUTING_VERDICTS, Decision, ExecutionPlan, JournalState, decide
 from migrator.plan.model import Plan
@@ -59,6 +60,7 @@ def initial_outcome(d: Decision) -> str:
     return {
         "applied": "already_applied",
         "not_applicable": "not_applicable",
+        "drift": "drift",  # what stopped the run, not a step it did not get to
     }.get(d.verdict, "not_reached")
 
 
@@ -68,9 +70,14 @@ def acts(d: Decision) -> bool:
 
 
 def apply_report(plan: Plan, results: dict[str, StepResult], phase_checks, *, status: str, message: str | None,
-                 dialect: str) -> RunReport:
+                 dialect: str, apply_command: str | None = None,
+                 reverify: Mapping[str, str] | None = None) -> RunReport:
     """The :class:`RunReport` of an ``apply``, from each step's result and each phase's checks
-    (``phase_checks[phase id] == (preconditions, verify)``)."""
+    (``phase_checks[phase id] == (preconditions, verify)``). ``apply_command``: how to run
+    this apply again (:func:`migrator.commandline.apply_command`), for the next steps;
+    ``reverify``: the planner's :attr:`~migrator.engine.planner.ExecutionPlan.reverify`."""
+    command = apply_command or default_apply_command(plan)
+    reverify = reverify or {}
     phases = []
     for phase in plan.phases:
         pre, verify = phase_checks.get(phase.id, ((), ()))
@@ -78,40 +85,54 @@ def apply_report(plan: Plan, results: dict[str, StepResult], phase_checks, *, st
         phases.append(PhaseResult(
             phase=phase.id, title=phase.title, steps=steps, preconditions=pre, verify=verify,
             waits_for_person=any(r.outcome == "waiting" or r.verdict == "manual" and r.outcome != "applied" for r in steps),
+            reverify=reverify.get(phase.id),
         ))
     return RunReport(
         command="apply", plan=plan.name, source=plan.source, phases=tuple(phases), status=status,
-        message=message, dialect=dialect, next_steps=next_steps(plan.source, phases, status),
+        message=message, dialect=dialect, next_steps=next_steps(command, phases, status), apply_command=command,
     )
 
 
-def settled_report(xplan: ExecutionPlan, dialect: str) -> RunReport | None:
+def settled_report(xplan: ExecutionPlan, dialect: str, apply_command: str | None = None) -> RunReport | None:
     """The report of an ``apply`` that has nothing to execute, or None when it has work.
 
     The same report :class:`~migrator.engine.runner.Runner` returns before it touches
     the database: it stops on drift or an unresolved step, and it skips a plan whose
-    selected steps are all applied, not applicable or filtered out.
+    selected steps are all applied, not applicable or filtered out and that has no
+    phase verification to run again (one that failed on the last apply).
     """
-    if not xplan.stop and any(d.selected and acts(d) for d in xplan.decisions):
+    if not xplan.stop and (xplan.reverify or any(d.selected and acts(d) for d in xplan.decisions)):
         return None
     results = {d.step.id: base_result(d, outcome=initial_outcome(d)) for d in xplan.decisions}
     status, message = (xplan.stop, xplan.stop_message) if xplan.stop else ("ok", None)
-    return apply_report(xplan.plan, results, {}, status=status, message=message, dialect=dialect)
+    return apply_report(xplan.plan, results, {}, status=status, message=message, dialect=dialect,
+                        apply_command=apply_command)
 
 
-def next_steps(source: str, phases, status: str) -> tuple[str, ...]:
-    """What the person should do next, for the summary."""
+def default_apply_command(plan: Plan) -> str:
+    """``migrator apply PLAN``, for runs whose caller gave no command line (tests, ``migrator test``)."""
+    from migrator.commandline import apply_command
+
+    return apply_command(plan.source)
+
+
+def next_steps(command: str, phases, status: str) -> tuple[str, ...]:
+    """What the person should do next, for the summary; ``command`` is ``migrator apply PLAN
+    [options]`` as the run was given them."""
     out: list[str] = []
     for p in phases:
         for r in p.steps:
             if r.outcome == "waiting":
-                out.append(f"confirm manual step {r.step} when done: migrator apply {source} --confirm {r.step}")
+                out.append(f"confirm manual step {r.step} when done: {command} --confirm {r.step}")
             elif r.outcome in ("failed", "optional_failed"):
-                out.append(f"fix step {r.step} ({r.error}) and run migrator apply {source} again")
+                out.append(f"fix step {r.step} ({r.error}) and run {command} again")
             elif r.outcome == "partial":
-                out.append(f"continue batch step {r.step}: migrator apply {source}")
+                out.append(f"continue batch step {r.step}: {command}")
             elif r.outcome == "skipped":
                 out.append(f"step {r.step} was skipped ({r.journal_message}); it stays pending")
+        if any(c.held is False for c in p.verify):
+            out.append(f"fix what the verify of phase {p.phase} found and run {command} again; "
+                       "it runs that verify again before going on")
     pending = [r.step for p in phases for r in p.steps if r.outcome == "not_reached"]
     if pending and status != "ok":
         out.append(f"{len(pending)} step(s) not reached: {', '.join(pending)}")
@@ -129,7 +150,8 @@ def status_report(plan: Plan, state: JournalState, dialect: str) -> RunReport:
             if d.entry is None:
                 result = replace(result, state="pending")
             steps.append(result)
-        phases.append(PhaseResult(phase=phase.id, title=phase.title, steps=tuple(steps)))
+        phases.append(PhaseResult(phase=phase.id, title=phase.title, steps=tuple(steps),
+                                  reverify=xp.reverify.get(phase.id)))
     drift = [d.step.id for d in xp.decisions if d.verdict == "drift"]
     return RunReport(
         command="status", plan=plan.name, source=plan.source, phases=tuple(phases),

@@ -32,7 +32,8 @@ _WILL_BE_APPLIED = frozenset({"applied", "drift", "run", "rerun", "resume", "mar
 
 @dataclass(frozen=True, slots=True)
 class JournalEntry:
-    """A step's latest journal row (its current state)."""
+    """A step's latest journal row (its current state), or a phase's: the latest
+    outcome of its ``verify`` checks (a row whose ``step`` is the phase id)."""
 
     step: str
     status: str
@@ -58,10 +59,16 @@ class JournalEntry:
 @dataclass(frozen=True, slots=True)
 class JournalState:
     """Every step's latest journal row for one plan; ``exists`` is False when the
-    journal table has not been created yet (a database never migrated)."""
+    journal table has not been created yet (a database never migrated).
+
+    ``phases`` holds, apart, each phase's latest verify row (``step`` = ``phase`` =
+    the phase id), so that ``get``/``is_applied``, drift, ``status`` and ``rollback``
+    only ever see steps.
+    """
 
     entries: Mapping[str, JournalEntry] = field(default_factory=dict)
     exists: bool = False
+    phases: Mapping[str, JournalEntry] = field(default_factory=dict)
 
     def get(self, step_id: str) -> JournalEntry | None:
         return self.entries.get(step_id)
@@ -69,6 +76,10 @@ class JournalState:
     def is_applied(self, step_id: str) -> bool:
         entry = self.entries.get(step_id)
         return entry is not None and entry.applied
+
+    def phase_verify(self, phase_id: str) -> JournalEntry | None:
+        """The latest outcome of the phase's verify checks during ``apply``, if any."""
+        return self.phases.get(phase_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,7 +159,9 @@ class ExecutionPlan:
     """Every step's decision in plan order, and whether the run stops before any.
 
     ``stop`` is None, ``"drift"`` or ``"needs_resolve"``; ``stop_message`` then
-    says which steps and what to do.
+    says which steps and what to do. ``reverify`` maps the id of each phase whose
+    verify failed on the last ``apply`` to why it runs again: the runner runs it
+    even when none of the phase's steps runs, and later phases wait until it holds.
     """
 
     plan: Plan
@@ -156,6 +169,7 @@ class ExecutionPlan:
     decisions: tuple[Decision, ...]
     stop: str | None = None
     stop_message: str | None = None
+    reverify: Mapping[str, str] = field(default_factory=dict)
 
     def decision(self, step_id: str) -> Decision:
         for d in self.decisions:
@@ -193,10 +207,29 @@ def decide(
                 d = Decision(
                     step, "blocked", _blocked_reason(blocker, predicted, state), entry=d.entry, blocked_by=blocker
                 )
-        predicted[step.id] = d.verdict if d.selected else ("applied" if state.is_applied(step.id) else "skip")
+        predicted[step.id] = d.verdict if d.selected else ("applied" if state.is_applied(step.id) else _NOT_SELECTED)
         decisions.append(d)
     stop, message = _stop(plan, decisions)
-    return ExecutionPlan(plan, dialect, tuple(decisions), stop, message)
+    return ExecutionPlan(plan, dialect, tuple(decisions), stop, message, _reverify(plan, state, selection))
+
+
+def _reverify(plan: Plan, state: JournalState, selection: Selection) -> dict[str, str]:
+    """Phases whose verify failed on the last apply: like a failed step, it runs again,
+    and what follows waits until it holds. A phase none of whose steps is selected is
+    left alone (nobody asked for it), as is one whose verify was removed from the plan."""
+    out: dict[str, str] = {}
+    for phase in plan.phases:
+        entry = state.phase_verify(phase.id)
+        if entry is None or entry.status != "failed" or not phase.verify:
+            continue
+        if not any(selection.includes(s) for s in phase.steps):
+            continue
+        found = (entry.message or "").removeprefix("verify failed: ")
+        out[phase.id] = (
+            f"the verify of phase {phase.id} failed on the last apply" + (f" ({found})" if found else "")
+            + "; it runs again, and later phases wait until it holds"
+        )
+    return out
 
 
 def unmet_requirement(step: Step, is_satisfied: Callable[[str], bool]) -> str | None:
@@ -218,10 +251,16 @@ def _predicted_applied(step_id: str, predicted: Mapping[str, str], state: Journa
     return verdict in _WILL_BE_APPLIED
 
 
+#: ``predicted``'s mark for a step left out by the selection and not applied.
+_NOT_SELECTED = "not_selected"
+
+
 def _blocked_reason(blocker: str, predicted: Mapping[str, str], state: JournalState) -> str:
     verdict = predicted.get(blocker)
     if verdict is None:
         return f"requires {blocker}, which comes later in the plan and is not applied"
+    if verdict == _NOT_SELECTED:
+        return f"requires {blocker}, which is not applied (not selected in this run)"
     if verdict == "skip" and not state.is_applied(blocker):
         return f"requires {blocker}, which is skipped"
     return f"requires {blocker}, which is {verdict.replace('_', ' ')}"

@@ -1,6 +1,9 @@
 """The runner: executes an :class:`~migrator.engine.planner.ExecutionPlan` in a thin loop.
 
-Per phase: its preconditions, then each step, then its verify checks. Per step:
+Per phase: its preconditions, then each step, then its verify checks, whose
+outcome is journaled under the phase id (a phase whose verify failed on the last
+apply runs it again even when none of its steps runs, and the run stops there
+while it fails). Per step:
 its preconditions (with ``on_fail``), the action, its ``verify`` checks and its
 journal row. How a step is made safe depends on what it runs:
 
@@ -30,7 +33,8 @@ import sqlalchemy as sa
 from migrator.dialects import Dialect
 from migrator.engine.batches import Progress, run_batches
 from migrator.engine.journal import Journal, Row, current_user, now
-from migrator.engine.outcomes import acts, apply_report, base_result, initial_outcome, iso_time, settled_report
+from migrator.engine.outcomes import (acts, apply_report, base_result, default_apply_command, initial_outcome,
+                                      iso_time, settled_report)
 from migrator.engine.planner import (
     Decision,
     ExecutionPlan,
@@ -39,7 +43,7 @@ from migrator.engine.planner import (
     unmet_requirement,
 )
 from migrator.engine.pysteps import PythonStepError, StepContext, load_function
-from migrator.errors import StepFailed
+from migrator.errors import MigratorError, StepFailed
 from migrator.plan.model import Phase, Step
 from migrator.report import CheckResult, RunReport, StepResult
 from migrator.sql.split import statements_of
@@ -60,6 +64,9 @@ class RunOptions:
     #: Called with each step just before the runner works on it, between transactions
     #: (``migrator test`` snapshots the schema there); it must leave none open.
     before_step: Callable[[Step], None] | None = None
+    #: ``migrator apply PLAN`` with the run's options (:mod:`migrator.commandline`), for
+    #: the messages that say how to go on; None: the plan's path alone.
+    apply_command: str | None = None
 
 
 class _StepFailure(Exception):
@@ -150,7 +157,7 @@ class Runner:
 
     def run(self) -> RunReport:
         xp = self.xplan
-        settled = settled_report(xp, self.dialect.name)
+        settled = settled_report(xp, self.dialect.name, self.options.apply_command)
         if settled is not None:  # drift, an unresolved step, or nothing to do
             return settled
         results: dict[str, StepResult] = {}
@@ -161,9 +168,11 @@ class Runner:
         status, message = "ok", None
         for phase in self.plan.phases:
             decisions = [d for d in xp.for_phase(phase.id) if d.selected and acts(d)]
-            if not decisions:
+            reverify = phase.id in xp.reverify  # its verify failed on the last apply
+            if not decisions and not reverify:
                 continue
-            pre = self._phase_preconditions(phase, decisions, results)
+            # Phase preconditions guard the phase's first step: none, none to check.
+            pre = self._phase_preconditions(phase, decisions, results) if decisions else ((), None, None)
             phase_checks[phase.id] = (pre[0], ())
             if pre[1] is not None:
                 status, message = "failed", pre[1]
@@ -178,13 +187,14 @@ class Runner:
                         status, message = "failed", f"step {d.step.id} failed: {result.error}"
                         break
                     if result.outcome == "waiting":
-                        status, message = "waiting", _waiting_message(self.plan.source, d.step)
+                        command = self.options.apply_command or default_apply_command(self.plan)
+                        status, message = "waiting", _waiting_message(command, d.step)
                         break
                 if status != "ok":
                     break
             ran = any(results[d.step.id].outcome in ("applied", "marked_applied") for d in decisions)
-            if phase.verify and ran:
-                verify = self._evaluate_in_transaction(phase.verify)
+            if phase.verify and (ran or reverify):
+                verify = self._phase_verify(phase)
                 phase_checks[phase.id] = (pre[0], verify)
                 if _failed_checks(verify):
                     status, message = "failed", f"phase {phase.id}: {describe_failures(verify)}"
@@ -193,7 +203,8 @@ class Runner:
 
     def _report(self, results, phase_checks, *, status: str, message: str | None) -> RunReport:
         return apply_report(self.plan, results, phase_checks, status=status, message=message,
-                            dialect=self.dialect.name)
+                            dialect=self.dialect.name, apply_command=self.options.apply_command,
+                            reverify=self.xplan.reverify)
 
     # --- phases ------------------------------------------------------------------
 
@@ -218,6 +229,23 @@ class Runner:
                 results[d.step.id] = replace(results[d.step.id], outcome=outcome, state=status, journal_message=text)
             return checks, None, action
         return checks, None, None
+
+    def _phase_verify(self, phase: Phase) -> tuple[CheckResult, ...]:
+        """The phase's verify checks, and their outcome journaled in the same transaction
+        (a row keyed by the phase id: a ``failed`` one makes the next apply run them again)."""
+        started = now()
+        try:
+            with self.conn.begin():
+                verify = self.checks.evaluate(phase.verify)
+                failed = bool(_failed_checks(verify))
+                self.journal.insert(self.conn, Row(
+                    plan=self.plan.name, phase=phase.id, step=phase.id, checksum=phase.verify_checksum,
+                    status="failed" if failed else "applied", started_at=started, finished_at=now(),
+                    run_by=self.options.run_by, message=describe_failures(verify) if failed else None,
+                ))
+        except sa.exc.StatementError as e:
+            raise MigratorError(f"phase {phase.id}: the journal could not record its verify checks: {db_error(e)}") from None
+        return verify
 
     def _evaluate_in_transaction(self, specs) -> tuple[CheckResult, ...]:
         with self.conn.begin():
@@ -245,6 +273,8 @@ class Runner:
         blocker = unmet_requirement(step, self._satisfied)
         if blocker is not None:
             why = self.outcomes.get(blocker) or ("not applied" if not self.state.is_applied(blocker) else "")
+            if blocker not in self.outcomes and not self.xplan.decision(blocker).selected:
+                why = "not applied (not selected in this run)"  # not "skipped": nobody skipped it
             text = f"blocked: requires {blocker}, which is {why.replace('_', ' ')}"
             self._journal_now(d, "skipped", message=text)
             return self._done(d, result, "blocked", state="skipped", blocked_by=blocker, journal_message=text)
@@ -620,7 +650,7 @@ def _manual_prompt(step: Step) -> str:
     return f"Manual step {step.id}{title}:\n\n{step.action.instructions.rstrip()}\n\nIs it done?"
 
 
-def _waiting_message(source: str, step: Step) -> str:
+def _waiting_message(command: str, step: Step) -> str:
     # The instructions are shown with the step itself (and in JSON as
     # `instructions`); the headline only says where the run stopped and how to go on.
-    return f"stopped at manual step {step.id}, which waits for a person; when it is done, continue with: migrator apply {source} --confirm {step.id}"
+    return f"stopped at manual step {step.id}, which waits for a person; when it is done, continue with: {command} --confirm {step.id}"

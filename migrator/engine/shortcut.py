@@ -33,14 +33,16 @@ from migrator.urls import resolve_url
 
 
 def settled_apply(plan: Plan, url: str | None, journal: Journal, selection: Selection = Selection(),
-                  confirmed: frozenset[str] = frozenset()) -> RunReport | None:
+                  confirmed: frozenset[str] = frozenset(), apply_command: str | None = None) -> RunReport | None:
     """The report of ``apply`` when it has nothing to execute; None when it has (or
-    when only the full path can tell). Raises DatabaseUnavailable like the full path."""
+    when only the full path can tell). Raises DatabaseUnavailable like the full path.
+    ``apply_command`` as for :class:`~migrator.engine.runner.RunOptions`."""
     read = _read_journal(url, journal, plan.name, locked=True)
     if read is None:
         return None
     state, dialect, target = read
-    report = settled_report(decide(plan, state, dialect.name, selection, confirmed=confirmed), dialect.name)
+    report = settled_report(decide(plan, state, dialect.name, selection, confirmed=confirmed), dialect.name,
+                            apply_command)
     return None if report is None else replace(report, database=target.shown)
 
 

@@ -391,6 +391,7 @@ class _PlanBuilder:
         )
 
     def _phase(self, data: dict, path: tuple) -> Phase:
+        verify = self._checks(data.get("verify"), path + ("verify",))
         return self.model.Phase(
             id=data["id"],
             path=format_path(path),
@@ -399,7 +400,8 @@ class _PlanBuilder:
             title=data.get("title"),
             description=data.get("description"),
             preconditions=self._checks(data.get("preconditions"), path + ("preconditions",)),
-            verify=self._checks(data.get("verify"), path + ("verify",)),
+            verify=verify,
+            verify_checksum=checks_checksum(verify),
         )
 
     def _step(self, data: dict, phase_id: str, path: tuple) -> Step:
@@ -538,6 +540,29 @@ def step_checksum(action: Any, rollback: SqlAction | None, python_source: str | 
     return digest.hexdigest()[:32]
 
 
+def checks_checksum(specs: tuple[CheckSpec, ...]) -> str:
+    """A digest of what checks test (a phase's verify, journaled with its outcome),
+    taken like :func:`step_checksum`: kinds, arguments and expectations after
+    substitution count; names, messages and the YAML layout do not."""
+    import hashlib
+
+    content = [_check_content(spec) for spec in specs]
+    return hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode("utf-8")).hexdigest()[:32]
+
+
+def _check_content(spec: CheckSpec) -> list:
+    arg = spec.arg
+    if spec.kind in ("all", "any"):
+        arg = [_check_content(child) for child in arg]
+    elif spec.kind == "not":
+        arg = _check_content(arg)
+    elif isinstance(arg, str):
+        arg = normalize_sql(arg)
+    elif isinstance(arg, tuple):
+        arg = list(arg)
+    return [spec.kind, arg, list(spec.expect) if spec.expect is not None else None]
+
+
 def _did_you_mean(word: str, choices: list[str]) -> str:
     import difflib  # only a plan with a mistake needs it (#9)
 
@@ -545,4 +570,4 @@ def _did_you_mean(word: str, choices: list[str]) -> str:
     return f" — did you mean {match[0]!r}?" if match else ""
 
 
-__all__ = ["load_plan", "check_plan", "step_checksum", "normalize_sql", "parse_duration_ms", "normalize_expect", "as_text"]
+__all__ = ["load_plan", "check_plan", "step_checksum", "checks_checksum", "normalize_sql", "parse_duration_ms", "normalize_expect", "as_text"]

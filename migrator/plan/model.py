@@ -170,6 +170,9 @@ class Phase:
     description: str | None = None
     preconditions: tuple[CheckSpec, ...] = ()
     verify: tuple[CheckSpec, ...] = ()
+    #: Digest of what ``verify`` tests, journaled with each outcome of it (see
+    #: :func:`migrator.plan.build.checks_checksum`).
+    verify_checksum: str = ""
 
     @property
     def label(self) -> str:

@@ -162,7 +162,7 @@ class _Prover:
     def prove(self, setup: Plan | None) -> ProofReport:
         existing = self.journal.read_state(self.conn, self.dialect, self.plan.name)
         self.conn.rollback()
-        if existing.entries:
+        if existing.entries or existing.phases:
             raise UsageError(
                 f"{self.database} already holds a journal for plan {self.plan.name} "
                 f"({len(existing.entries)} step(s) recorded); `migrator test` needs a scratch database "

@@ -1,8 +1,7 @@
 """What the text and Markdown renderers share: words, counts, durations, symbols."""
 from __future__ import annotations
 
-import shlex
-
+from migrator.commandline import apply_command as plan_apply_command
 from migrator.report import VERDICT_WORDS, VERDICTS, CheckResult, Finding, RunReport, StepResult
 
 #: How ``apply`` outcomes read in reports (``StepResult.outcome``).
@@ -18,6 +17,7 @@ OUTCOME_WORDS = {
     "not_applicable": "not applicable",
     "waiting": "waits for a person",
     "not_reached": "not reached",
+    "drift": "DRIFT",
     "filtered": "not selected",
     "rolled_back": "rolled back",
 }
@@ -122,6 +122,14 @@ def findings_part(findings: tuple[Finding, ...] | list[Finding]) -> str:
 
 def summary_parts(report: RunReport) -> list[str]:
     parts = count_parts(report) or ["no steps"]
+    warned = sum(1 for s in report.steps if s.warnings)
+    if warned and report.command not in ("status", "verify"):
+        # A warning does not change a step's outcome or the exit code; the summary
+        # still lists it (spec section 11).
+        parts.append(f"{warned} with warnings")
+    reverify = sum(1 for p in report.phases if p.reverify)
+    if reverify and report.command == "plan":
+        parts.append(plural(reverify, "phase verification") + " would run again")
     if report.command not in ("status", "verify") and report.findings:
         parts.append(findings_part(report.findings))
     return parts
@@ -210,8 +218,8 @@ def cell(value) -> str:
 
 
 def apply_command(report: RunReport, *args: str) -> str:
-    """``migrator apply PLAN ...`` with the plan path quoted for a shell where needed."""
-    return " ".join(["migrator", "apply", shlex.quote(report.source), *args])
+    """``migrator apply PLAN [the run's options] ARGS...``, quoted for a shell where needed."""
+    return " ".join([report.apply_command or plan_apply_command(report.source), *args])
 
 
 def confirm_command(report: RunReport, step: StepResult) -> str:

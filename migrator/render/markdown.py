@@ -137,6 +137,8 @@ def _detail_cell(step: StepResult) -> str:
 
 def _phase(report: RunReport, phase: PhaseResult) -> list[str]:
     lines = [_phase_heading(phase), ""]
+    if phase.reverify:
+        lines += [f"{_ICONS['warn']} {text(phase.reverify)}", ""]
     if phase.preconditions:
         lines += ["Preconditions:", ""] + _check_items(phase.preconditions) + [""]
     verdict = "Verdict" if report.command == "plan" else "Result"
@@ -238,6 +240,8 @@ def _status(report: RunReport) -> list[str]:
         lines += table(["Step", "State", "Applied at", "By", "Duration", "Drift"], rows) + [""]
         notes = [(s.step, s.journal_message) for s in phase.steps if s.journal_message]
         lines += [f"- {code(step)}: {text(msg)}" for step, msg in notes] + ([""] if notes else [])
+        if phase.reverify:
+            lines += [f"{_ICONS['warn']} {text(phase.reverify)}", ""]
     return lines
 
 
@@ -388,6 +392,7 @@ _NOT_DONE_WHY = {
     "skipped": "skipped",
     "blocked": "blocked",
     "partial": "partial",
+    "drift": "drift",
 }
 
 

@@ -75,6 +75,8 @@ def _footer(report: RunReport, st: Style) -> list[str]:
 def _phase_lines(report: RunReport, phase: PhaseResult, st: Style) -> list[str]:
     title = f"Phase {phase.phase}" + (f": {phase.title}" if phase.title else "")
     lines = [st(title, "heading")]
+    if phase.reverify:
+        lines += _indented(phase.reverify, 2, st, "warn")
     if phase.preconditions:
         lines.append("  preconditions:")
         lines += _check_lines(phase.preconditions, 4, st)
@@ -201,6 +203,8 @@ def _status_lines(report: RunReport, st: Style) -> list[str]:
             lines.append(fmt(row, (None, c.tone(s.state) if s.state else "todo", None, None, None, "bad")))
             if s.journal_message:
                 lines.append("    " + st(c.one_line(s.journal_message, 160), "dim"))
+        if phase.reverify:
+            lines += _indented(phase.reverify, 2, st, "warn")
         lines.append("")
     return lines
 

@@ -6,7 +6,7 @@ import textwrap
 
 import pytest
 
-from migrator.cli import main
+from tests.cli.clirun import run, write_plan_file
 
 PLAN = textwrap.dedent(
     """\
@@ -32,15 +32,7 @@ PLAN = textwrap.dedent(
 
 @pytest.fixture
 def plan_file(tmp_path):
-    path = tmp_path / "plan.yaml"
-    path.write_text(PLAN)
-    return str(path)
-
-
-def run(capsys, *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    return code, out, err
+    return write_plan_file(tmp_path, PLAN)
 
 
 def test_plan_detailed_exitcode_is_4_with_pending_steps_and_0_after_apply(db_url, plan_file, capsys):

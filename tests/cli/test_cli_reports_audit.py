@@ -7,7 +7,7 @@ import textwrap
 
 import pytest
 
-from migrator.cli import main
+from tests.cli.clirun import run, write_plan_file
 
 PLAN = textwrap.dedent(
     """\
@@ -52,15 +52,7 @@ PLAN = textwrap.dedent(
 
 @pytest.fixture
 def plan_file(tmp_path):
-    path = tmp_path / "plan.yaml"
-    path.write_text(PLAN)
-    return str(path)
-
-
-def run(capsys, *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    return code, out, err
+    return write_plan_file(tmp_path, PLAN)
 
 
 def test_apply_report_says_why_steps_were_skipped_or_blocked(sqlite_url, plan_file, tmp_path, capsys):

@@ -313,7 +313,8 @@ def test_a_manual_step_waits_with_exit_3_then_confirm_continues_and_journals_who
     assert (report.status, report.exit_code) == ("waiting", 3)
     assert outcomes(report) == [("before", "applied"), ("gate", "waiting"), ("after", "not_reached")]
     assert report.message == (
-        f"stopped at manual step gate, which waits for a person; when it is done, continue with: migrator apply {path} --confirm gate"
+        "stopped at manual step gate, which waits for a person; when it is done, continue with: "
+        f"migrator apply {path} --database {db_url} --confirm gate"
     )
     assert report.steps[1].instructions == "Run drizzle-kit push and answer its questions."
     report = api.apply(path, db_url, confirm=["gate"])

@@ -288,6 +288,26 @@ def complete_apply_report() -> RunReport:
     )
 
 
+def drift_apply_report() -> RunReport:
+    """An apply that stopped on drift before executing anything (its own sample: such a
+    run has no other outcomes than already applied, drift, not reached and not selected)."""
+    steps = (
+        _step("verify-job-compatibility", "preflight", "check", "applied", outcome="already_applied"),
+        _step("add-oauth-tables", "preflight", "sql", "drift", outcome="drift", checksum="9f2c",
+              recorded_checksum="41ab", reason="changed since applied: journal checksum 41ab, plan checksum 9f2c"),
+    )
+    return RunReport(
+        command="apply",
+        plan="job-system",
+        source=SOURCE,
+        phases=(PhaseResult("preflight", "Pre-Migration Preparation", steps),),
+        status="drift",
+        message="drift: step add-oauth-tables changed since it was applied (journal checksum 41ab, plan checksum 9f2c); nothing was executed",
+        dialect="postgresql",
+        database="postgresql://app@db.internal/app",
+    )
+
+
 def status_report() -> RunReport:
     s = _step
     phases = (

@@ -13,6 +13,7 @@ from render_samples import (
     GOLDEN,
     ROOT,
     apply_report,
+    drift_apply_report,
     findings,
     goldens,
     plan_report,
@@ -42,7 +43,7 @@ def test_docs_sample_is_the_current_markdown_rendering():
 
 def test_samples_cover_every_verdict_and_outcome():
     verdicts = {s.verdict for s in plan_report().steps}
-    outcomes = {s.outcome for s in apply_report().steps + rollback_report().steps}
+    outcomes = {s.outcome for s in apply_report().steps + rollback_report().steps + drift_apply_report().steps}
     assert verdicts == set(VERDICTS)
     assert outcomes == set(OUTCOMES)
 
@@ -75,7 +76,7 @@ def test_text_summary_line_counts_apply_outcomes():
     last = render(apply_report(), "text").splitlines()[-1]
     assert last == (
         "Summary: 2 applied, 1 already applied, 1 FAILED, 1 failed (optional), 1 skipped, 1 marked applied, "
-        "1 partial, 1 blocked, 1 not applicable, 1 waits for a person, 1 not reached, 1 not selected"
+        "1 partial, 1 blocked, 1 not applicable, 1 waits for a person, 1 not reached, 1 not selected, 1 with warnings"
     )
 
 
