@@ -268,9 +268,10 @@ def _locked_journal(url: str | None, the_plan, journal, lock_timeout: float, pur
 
 
 def apply_command_line(path, url: str | None = None, *, variables: dict[str, str] | None = None, phases=(),
-                       steps=(), skips=(), tags=()) -> str:
+                       steps=(), skips=(), tags=(), confirm=()) -> str:
     """``migrator apply PLAN`` with the options of this command, for the hints that say how
-    to go on (a manual step's ``--confirm``, a failed step to run again).
+    to go on (a manual step's ``--confirm``, a failed step to run again); ``confirm``, the
+    manual steps this command was told are done, stays confirmed in it.
 
     ``url`` None (from ``$MIGRATOR_DATABASE_URL`` or the default) is left out, since the
     next command finds it again; a given URL is shown with its password as ``***``.
@@ -278,7 +279,16 @@ def apply_command_line(path, url: str | None = None, *, variables: dict[str, str
     from migrator.commandline import apply_command
 
     return apply_command(str(path), database=url, variables=variables, phases=phases, steps=steps, skips=skips,
-                         tags=tags)
+                         tags=tags, confirms=confirm)
+
+
+def resolve_command_line(path, url: str | None = None, *, variables: dict[str, str] | None = None) -> str:
+    """``migrator resolve PLAN`` with this command's ``--database`` and ``--var`` (as
+    :func:`apply_command_line`), for the hints that name ``resolve``; ``STEP --applied``
+    or ``STEP --pending`` follows it."""
+    from migrator.commandline import resolve_command
+
+    return resolve_command(str(path), database=url, variables=variables)
 
 
 def _journal(table: str | None):
@@ -308,7 +318,8 @@ def plan(path, url: str | None = None, *, variables: dict[str, str] | None = Non
     selection = _selection(the_plan, phases, steps, skips, tags)
     confirmed = _confirmed(the_plan, confirm)
     command = apply_command_line(the_plan.source, url, variables=variables, phases=phases, steps=steps,
-                                 skips=skips, tags=tags)
+                                 skips=skips, tags=tags, confirm=confirm)
+    resolve = resolve_command_line(the_plan.source, url, variables=variables)
     if offline:
         from migrator.dialects import dialect_name, get_dialect
 
@@ -317,12 +328,12 @@ def plan(path, url: str | None = None, *, variables: dict[str, str] | None = Non
         except ValueError as e:
             raise UsageError(f"--dialect {dialect}: {e}") from None
         return dry_run(the_plan, JournalState(), dialect_name(name), selection, confirmed=confirmed,
-                       apply_command=command)
+                       apply_command=command, resolve_command=resolve)
     with _Database(url, missing_file="empty") as db:
         state = _journal(journal_table).read_state(db.conn, db.dialect, the_plan.name)
         db.conn.rollback()
         report = dry_run(the_plan, state, db.dialect.name, selection, confirmed=confirmed, conn=db.conn,
-                         apply_command=command)
+                         apply_command=command, resolve_command=resolve)
     return replace(report, database=db.shown)
 
 
@@ -359,17 +370,20 @@ def apply(path, url: str | None = None, *, variables: dict[str, str] | None = No
     confirmed = _confirmed(the_plan, confirm)
     journal = _journal(journal_table)
     command = apply_command_line(the_plan.source, url, variables=variables, phases=phases, steps=steps,
-                                 skips=skips, tags=tags)
+                                 skips=skips, tags=tags, confirm=confirm)
+    resolve = resolve_command_line(the_plan.source, url, variables=variables)
     # Nothing to run (the usual re-apply in a pipeline): answered through the driver,
     # without loading SQLAlchemy; otherwise (None) the full way below.
-    settled = settled_apply(the_plan, url, journal, selection, confirmed, apply_command=command)
+    settled = settled_apply(the_plan, url, journal, selection, confirmed, apply_command=command,
+                            resolve_command=resolve)
     if settled is not None:
         return settled
     from migrator.engine.runner import RunOptions, Runner  # imports SQLAlchemy
 
     with _locked_journal(url, the_plan, journal, lock_timeout, "apply") as (db, state):
-        xp = decide(the_plan, state, db.dialect.name, selection, confirmed=confirmed)
-        options = RunOptions(ask=None if yes else ask, progress=progress, apply_command=command)
+        xp = decide(the_plan, state, db.dialect.name, selection, confirmed=confirmed, resolve_command=resolve)
+        options = RunOptions(ask=None if yes else ask, progress=progress, apply_command=command,
+                             resolve_command=resolve)
         report = Runner(xp, db.conn, db.dialect, journal, state, options).run()
     return replace(report, database=db.shown)
 
@@ -454,17 +468,35 @@ def rollback(path, url: str | None = None, *, to: str | None = None, last: int |
 
 def resolve(path, step: str, url: str | None = None, *, applied: bool, variables: dict[str, str] | None = None,
             lock_timeout: float = 30.0, journal_table: str | None = None):
-    """Record by hand that ``step`` is applied (``applied=True``) or pending again."""
+    """Record a decision by hand (repair), under the migration lock.
+
+    Args:
+        path: the plan file.
+        step: a step id: the step is recorded as applied (``marked_applied``), or as
+            pending (it runs again from its first statement). Or a phase id: the phase's
+            ``verify`` is accepted as it is (the next ``apply`` goes on past a verify
+            that failed), or pending (the next ``apply`` runs it again).
+        url: SQLAlchemy database URL (default: ``$MIGRATOR_DATABASE_URL``, else SQLite).
+        applied: True for ``--applied``, False for ``--pending``.
+
+    Raises:
+        UsageError: an id that is neither a step nor a phase of the plan, or a phase
+            without ``verify`` checks (exit 2).
+    """
     from dataclasses import replace
 
-    from migrator.engine.repair import resolve_step
+    from migrator.engine.repair import resolve_phase, resolve_step
 
     the_plan = load(path, variables)
-    if not the_plan.has_id(step) or any(p.id == step for p in the_plan.phases):
-        raise UsageError(f"resolve {step}: no such step in plan {the_plan.name}")
+    if not the_plan.has_id(step):
+        raise UsageError(f"resolve {step}: no such step or phase in plan {the_plan.name}")
+    is_phase = any(p.id == step for p in the_plan.phases)
+    if is_phase and not the_plan.phase(step).verify:
+        raise UsageError(f"resolve {step}: phase {step} has no verify checks, so there is nothing to resolve")
     journal = _journal(journal_table)
     with _locked_journal(url, the_plan, journal, lock_timeout, "resolve") as (db, state):
-        report = resolve_step(the_plan, state, step, db.conn, db.dialect, journal, applied=applied)
+        record = resolve_phase if is_phase else resolve_step
+        report = record(the_plan, state, step, db.conn, db.dialect, journal, applied=applied)
     return replace(report, database=db.shown)
 
 

@@ -381,14 +381,16 @@ def rollback_command(ctx, plan_file, database, variables, fmt, lock_timeout, yes
 
 @cli.command("resolve")
 @plan_argument
-@click.argument("step")
+@click.argument("step", metavar="STEP|PHASE")
 @database_option
 @var_option
 @lock_timeout_option
-@click.option("--applied/--pending", "applied", default=None, help="Record the step as applied, or as pending (it runs again from the start).")
+@click.option("--applied/--pending", "applied", default=None,
+              help="Record the step as applied, or as pending (it runs again from the start); for a phase, accept "
+                   "its verify as it is, or make it run again.")
 @click.pass_context
 def resolve_command(ctx, plan_file, step, database, variables, lock_timeout, applied):
-    """Record by hand that a step is applied or pending (repair)."""
+    """Record by hand that a step is applied or pending, or accept a phase's failed verify (repair)."""
     from migrator import api
 
     if applied is None:

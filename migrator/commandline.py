@@ -1,10 +1,11 @@
-"""The ``migrator apply`` command line that repeats a run's choices, for "how to go on" hints.
+"""The ``migrator`` command lines that repeat a run's choices, for "how to go on" hints.
 
 A run that stops at a manual step says how to continue (spec section 5); the
 command it prints must reach the same database with the same variables and the
 same selection, or copying it would hit the default database or report drift.
-:mod:`migrator.api` builds it once per command and hands the string to the engine,
-which puts it in its messages and on the report for the renderers.
+The same goes for the ``migrator resolve`` a failed or interrupted step names.
+:mod:`migrator.api` builds them once per command and hands the strings to the
+engine, which puts them in its messages and on the report for the renderers.
 
 Free of SQLAlchemy (like :mod:`migrator.urls`): the no-op re-apply uses it too.
 """
@@ -28,8 +29,10 @@ def apply_command(
     steps: Iterable[str] = (),
     skips: Iterable[str] = (),
     tags: Iterable[str] = (),
+    confirms: Iterable[str] = (),
 ) -> str:
-    """``migrator apply PLAN [--database URL] [--var k=v]... [--phase ID]...``, shell-quoted.
+    """``migrator apply PLAN [--database URL] [--var k=v]... [--phase ID]... [--confirm STEP]...``,
+    shell-quoted.
 
     Args:
         source: the plan file, as given.
@@ -38,16 +41,38 @@ def apply_command(
             again by itself. The password is shown as ``***``, never in clear.
         variables: the ``--var`` overrides.
         phases, steps, skips, tags: the selection.
+        confirms: the manual steps this run was told are done (``--confirm``), so that
+            the next command does not stop at them again.
     """
-    words = ["migrator", "apply", shlex.quote(source)]
+    words = _command("apply", source, database, variables)
+    for option, values in (("--phase", phases), ("--step", steps), ("--skip", skips), ("--tag", tags),
+                           ("--confirm", confirms)):
+        for value in values:
+            words += [option, shlex.quote(value)]
+    return " ".join(words)
+
+
+def resolve_command(
+    source: str,
+    *,
+    database: str | None = None,
+    variables: Mapping[str, str] | None = None,
+) -> str:
+    """``migrator resolve PLAN [--database URL] [--var k=v]...``, shell-quoted: the
+    part of a ``resolve`` command before ``STEP --applied|--pending``, which the
+    caller appends (``resolve`` takes no selection). Arguments as for :func:`apply_command`.
+    """
+    return " ".join(_command("resolve", source, database, variables))
+
+
+def _command(verb: str, source: str, database: str | None, variables: Mapping[str, str] | None) -> list[str]:
+    """``migrator VERB PLAN`` with the options every plan command shares."""
+    words = ["migrator", verb, shlex.quote(source)]
     if database:
         words += ["--database", shlex.quote(_masked(database))]
     for name, value in (variables or {}).items():
         words += ["--var", shlex.quote(f"{name}={value}")]
-    for option, values in (("--phase", phases), ("--step", steps), ("--skip", skips), ("--tag", tags)):
-        for value in values:
-            words += [option, shlex.quote(value)]
-    return " ".join(words)
+    return words
 
 
 def _masked(url: str) -> str:

@@ -147,7 +147,12 @@ def _missing_sqlite_file(url: URL) -> bool:
 def _engine_options(url: URL) -> dict:
     if url.get_backend_name() == "sqlite":
         # Wait for another writer instead of failing at once with "database is locked".
-        return {"connect_args": {"timeout": 30}}
+        options: dict = {"connect_args": {"timeout": 30}}
+        if url.query.get("mode") == "memory":
+            # An in-memory URI database lives as long as its one connection; SQLAlchemy
+            # picks this pool for it today but asks (with a deprecation warning) to be told.
+            options["poolclass"] = sa.pool.SingletonThreadPool
+        return options
     return {}
 
 

@@ -20,7 +20,8 @@ from migrator.engine.planner import (
     decide,
     precondition_outcome,
 )
-from migrator.engine.outcomes import base_result, default_apply_command
+from migrator.engine.outcomes import (DRIFT_HINT, accept_phase_hint, base_result, default_apply_command,
+                                      default_resolve_command)
 from migrator.engine.runner import Checks, step_statements
 from migrator.plan.model import Plan
 from migrator.report import CheckResult, PhaseResult, RunReport
@@ -38,18 +39,22 @@ def dry_run(
     confirmed: frozenset[str] = frozenset(),
     conn: sa.Connection | None = None,
     apply_command: str | None = None,
+    resolve_command: str | None = None,
 ) -> RunReport:
     """What ``apply`` would do now. ``conn`` None is the offline dry run: no
-    preconditions are evaluated and the journal is taken as empty. ``apply_command``:
-    the ``migrator apply`` command with this run's options (:mod:`migrator.commandline`)."""
+    preconditions are evaluated and the journal is taken as empty. ``apply_command``,
+    ``resolve_command``: the ``migrator apply`` and ``migrator resolve`` commands with
+    this run's options (:mod:`migrator.commandline`)."""
     command = apply_command or default_apply_command(plan)
-    xp = decide(plan, state, dialect, selection, confirmed=confirmed)
+    resolve = resolve_command or default_resolve_command(plan)
+    xp = decide(plan, state, dialect, selection, confirmed=confirmed, resolve_command=resolve)
     step_checks: dict[str, tuple[CheckResult, ...]] = {}
     phase_checks: dict[str, tuple[CheckResult, ...]] = {}
     if conn is not None and not xp.stop:
         outcomes = _evaluate_preconditions(xp, conn, state, step_checks, phase_checks)
         if outcomes:
-            xp = decide(plan, state, dialect, selection, confirmed=confirmed, precondition_outcomes=outcomes)
+            xp = decide(plan, state, dialect, selection, confirmed=confirmed, precondition_outcomes=outcomes,
+                        resolve_command=resolve)
     phases = []
     for phase in plan.phases:
         steps = []
@@ -71,7 +76,7 @@ def dry_run(
     return RunReport(
         command="plan", plan=plan.name, source=plan.source, phases=tuple(phases),
         status=xp.stop or "ok", message=xp.stop_message, dialect=dialect, offline=conn is None,
-        next_steps=_next(command, xp), apply_command=command,
+        next_steps=_next(command, resolve, xp), apply_command=command,
     )
 
 
@@ -122,10 +127,14 @@ def _caveat(reason: str, earlier_changes: bool) -> str:
     return reason
 
 
-def _next(command: str, xp: ExecutionPlan) -> tuple[str, ...]:
+def _next(command: str, resolve: str, xp: ExecutionPlan) -> tuple[str, ...]:
     out = []
     if xp.stop == "drift":
-        out.append("restore the changed steps, or mark them rerun: on_change if they are idempotent")
+        out.append(DRIFT_HINT)
+    for phase in xp.plan.phases:
+        if phase.id in xp.reverify:
+            out.append(f"the verify of phase {phase.id} runs again on the next apply; "
+                       + accept_phase_hint(resolve, phase.id))
     for d in xp.decisions:
         if d.selected and d.verdict == "manual":
             out.append(f"manual step {d.step.id} waits for a person: confirm with {command} --confirm {d.step.id}")

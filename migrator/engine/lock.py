@@ -11,7 +11,8 @@ then raises :class:`~migrator.errors.LockHeld` naming the holder (exit code 3).
   nothing), and each commit would release that lock for another ``apply`` to
   take in the middle of the run. The OS releases the file lock when the process
   ends, even on ``kill -9``, so a dead process cannot leave it stuck; the file
-  holds who took it, for the message.
+  holds who took it, for the message. For a URI filename (``sqlite:///file:x.db?uri=true``)
+  the file is the URI's path; an in-memory database takes no lock.
 
 Both server locks belong to the session and the server releases them when the
 session ends. They are polled (rather than, say, ``GET_LOCK(name, timeout)``) so
@@ -22,7 +23,7 @@ from __future__ import annotations
 import os
 import time
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Iterator, Mapping, Sequence
 
 from migrator.dialects import Dialect
 from migrator.engine.journal import current_host, current_user, now
@@ -47,7 +48,10 @@ def acquire(conn, dialect: Dialect, timeout: float = 30.0, *, purpose: str = "ap
     one of ``conn``'s engine.
     """
     if dialect.lock_kind == "file":
-        with file_lock(database if database is not None else conn.engine.url.database, timeout, purpose):
+        if database is None:
+            url = conn.engine.url
+            database = sqlite_file(url.database, url.query)
+        with file_lock(database, timeout, purpose):
             yield
         return
     start = time.monotonic()
@@ -90,6 +94,39 @@ def _session_errors(conn) -> type[Exception]:
 
 def sidecar_path(database: str) -> str:
     return f"{database}.migrator-lock"
+
+
+_TRUE = ("1", "true", "yes", "on", "y", "t")
+
+
+def sqlite_file(database: str | None, query: Mapping[str, str | Sequence[str]] | None = None) -> str | None:
+    """The file a SQLite URL's database opens, or None when it is in memory.
+
+    With ``uri=true`` in the URL's ``query``, a ``file:`` database is a URI filename
+    (https://sqlite.org/uri.html): the file is its path, without ``file:``, the
+    ``//localhost`` authority and the query, percent-decoded; ``mode=memory`` or the
+    path ``:memory:`` is in memory. Without ``uri=true`` the name is a plain file name.
+    """
+    from urllib.parse import unquote
+
+    query = query or {}
+    if not database or database == ":memory:":
+        return None
+    if not database.startswith("file:") or _last(query.get("uri", "")).lower() not in _TRUE:
+        return database
+    # SQLAlchemy keeps the URL's query apart; cut at "?" and "#" as SQLite does all the same.
+    path = database[len("file:"):].partition("?")[0].partition("#")[0]
+    if path.startswith("//"):  # file://localhost/abs/path or file:///abs/path
+        path = "/" + path[2:].partition("/")[2]
+    path = unquote(path)
+    if _last(query.get("mode", "")) == "memory" or path in ("", ":memory:"):
+        return None
+    return path
+
+
+def _last(value: str | Sequence[str]) -> str:
+    # SQLAlchemy's URL.query holds a tuple when an option is repeated.
+    return value if isinstance(value, str) else (value[-1] if value else "")
 
 
 @contextmanager

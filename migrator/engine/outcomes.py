@@ -70,30 +70,36 @@ def acts(d: Decision) -> bool:
 
 
 def apply_report(plan: Plan, results: dict[str, StepResult], phase_checks, *, status: str, message: str | None,
-                 dialect: str, apply_command: str | None = None,
+                 dialect: str, apply_command: str | None = None, resolve_command: str | None = None,
                  reverify: Mapping[str, str] | None = None) -> RunReport:
     """The :class:`RunReport` of an ``apply``, from each step's result and each phase's checks
-    (``phase_checks[phase id] == (preconditions, verify)``). ``apply_command``: how to run
-    this apply again (:func:`migrator.commandline.apply_command`), for the next steps;
-    ``reverify``: the planner's :attr:`~migrator.engine.planner.ExecutionPlan.reverify`."""
+    (``phase_checks[phase id] == (preconditions, verify)``). ``apply_command`` and
+    ``resolve_command``: ``migrator apply PLAN`` and ``migrator resolve PLAN`` with this
+    run's options (:mod:`migrator.commandline`), for the next steps; ``reverify``: the
+    planner's :attr:`~migrator.engine.planner.ExecutionPlan.reverify`, whose note a phase
+    keeps only while its verify did not run in this apply or failed again."""
     command = apply_command or default_apply_command(plan)
+    resolve = resolve_command or default_resolve_command(plan)
     reverify = reverify or {}
     phases = []
     for phase in plan.phases:
         pre, verify = phase_checks.get(phase.id, ((), ()))
         steps = tuple(results[s.id] for s in phase.steps)
+        held = bool(verify) and not any(c.held is False for c in verify)
         phases.append(PhaseResult(
             phase=phase.id, title=phase.title, steps=steps, preconditions=pre, verify=verify,
             waits_for_person=any(r.outcome == "waiting" or r.verdict == "manual" and r.outcome != "applied" for r in steps),
-            reverify=reverify.get(phase.id),
+            reverify=None if held else reverify.get(phase.id),
         ))
     return RunReport(
         command="apply", plan=plan.name, source=plan.source, phases=tuple(phases), status=status,
-        message=message, dialect=dialect, next_steps=next_steps(command, phases, status), apply_command=command,
+        message=message, dialect=dialect, next_steps=next_steps(command, phases, status, resolve),
+        apply_command=command,
     )
 
 
-def settled_report(xplan: ExecutionPlan, dialect: str, apply_command: str | None = None) -> RunReport | None:
+def settled_report(xplan: ExecutionPlan, dialect: str, apply_command: str | None = None,
+                   resolve_command: str | None = None) -> RunReport | None:
     """The report of an ``apply`` that has nothing to execute, or None when it has work.
 
     The same report :class:`~migrator.engine.runner.Runner` returns before it touches
@@ -106,7 +112,7 @@ def settled_report(xplan: ExecutionPlan, dialect: str, apply_command: str | None
     results = {d.step.id: base_result(d, outcome=initial_outcome(d)) for d in xplan.decisions}
     status, message = (xplan.stop, xplan.stop_message) if xplan.stop else ("ok", None)
     return apply_report(xplan.plan, results, {}, status=status, message=message, dialect=dialect,
-                        apply_command=apply_command)
+                        apply_command=apply_command, resolve_command=resolve_command)
 
 
 def default_apply_command(plan: Plan) -> str:
@@ -116,10 +122,28 @@ def default_apply_command(plan: Plan) -> str:
     return apply_command(plan.source)
 
 
-def next_steps(command: str, phases, status: str) -> tuple[str, ...]:
+def default_resolve_command(plan: Plan) -> str:
+    """``migrator resolve PLAN``, likewise."""
+    from migrator.commandline import resolve_command
+
+    return resolve_command(plan.source)
+
+
+#: What to do about drift: the next step of a dry run or an ``apply`` that stops on it.
+DRIFT_HINT = "restore the changed steps, or mark them rerun: on_change if they are idempotent"
+
+
+def accept_phase_hint(resolve: str, phase: str) -> str:
+    """How to accept a phase whose verify fails as it is (``resolve PHASE --applied``)."""
+    return f"to accept phase {phase} as it is instead, run {resolve} {phase} --applied"
+
+
+def next_steps(command: str, phases, status: str, resolve: str | None = None) -> tuple[str, ...]:
     """What the person should do next, for the summary; ``command`` is ``migrator apply PLAN
-    [options]`` as the run was given them."""
+    [options]`` as the run was given them, ``resolve`` the same for ``migrator resolve PLAN``."""
     out: list[str] = []
+    if status == "drift":
+        out.append(DRIFT_HINT)
     for p in phases:
         for r in p.steps:
             if r.outcome == "waiting":
@@ -131,8 +155,11 @@ def next_steps(command: str, phases, status: str) -> tuple[str, ...]:
             elif r.outcome == "skipped":
                 out.append(f"step {r.step} was skipped ({r.journal_message}); it stays pending")
         if any(c.held is False for c in p.verify):
-            out.append(f"fix what the verify of phase {p.phase} found and run {command} again; "
-                       "it runs that verify again before going on")
+            hint = (f"fix what the verify of phase {p.phase} found and run {command} again; "
+                    "it runs that verify again before going on")
+            if resolve:
+                hint += f" ({accept_phase_hint(resolve, p.phase)})"
+            out.append(hint)
     pending = [r.step for p in phases for r in p.steps if r.outcome == "not_reached"]
     if pending and status != "ok":
         out.append(f"{len(pending)} step(s) not reached: {', '.join(pending)}")

@@ -189,12 +189,16 @@ def decide(
     *,
     confirmed: frozenset[str] | set[str] = frozenset(),
     precondition_outcomes: Mapping[str, tuple[str, str]] | None = None,
+    resolve_command: str | None = None,
 ) -> ExecutionPlan:
     """Decide every step's verdict (see the module docstring).
 
     ``confirmed`` are manual steps confirmed with ``--confirm``;
     ``precondition_outcomes`` maps a step id to ``(verdict, reason)`` where a
-    failed precondition turns the step into ``skip`` or ``mark_applied``.
+    failed precondition turns the step into ``skip`` or ``mark_applied``;
+    ``resolve_command`` is ``migrator resolve PLAN`` with the run's options
+    (:func:`migrator.commandline.resolve_command`) for the stop message of a step
+    that needs it (None: the plan's path alone).
     """
     outcomes = precondition_outcomes or {}
     decisions: list[Decision] = []
@@ -209,14 +213,21 @@ def decide(
                 )
         predicted[step.id] = d.verdict if d.selected else ("applied" if state.is_applied(step.id) else _NOT_SELECTED)
         decisions.append(d)
-    stop, message = _stop(plan, decisions)
+    stop, message = _stop(plan, decisions, resolve_command)
     return ExecutionPlan(plan, dialect, tuple(decisions), stop, message, _reverify(plan, state, selection))
 
 
+#: The start of the ``message`` of a phase row written by ``resolve PHASE --pending``
+#: (:func:`migrator.engine.repair.resolve_phase`): ``failed``, so that its verify runs
+#: again, though no check failed.
+PENDING_BY_HAND = "marked pending by hand"
+
+
 def _reverify(plan: Plan, state: JournalState, selection: Selection) -> dict[str, str]:
-    """Phases whose verify failed on the last apply: like a failed step, it runs again,
-    and what follows waits until it holds. A phase none of whose steps is selected is
-    left alone (nobody asked for it), as is one whose verify was removed from the plan."""
+    """Phases whose verify failed on the last apply (or was marked pending by hand): like
+    a failed step, it runs again, and what follows waits until it holds. A phase none of
+    whose steps is selected is left alone (nobody asked for it), as is one whose verify
+    was removed from the plan."""
     out: dict[str, str] = {}
     for phase in plan.phases:
         entry = state.phase_verify(phase.id)
@@ -224,11 +235,13 @@ def _reverify(plan: Plan, state: JournalState, selection: Selection) -> dict[str
             continue
         if not any(selection.includes(s) for s in phase.steps):
             continue
-        found = (entry.message or "").removeprefix("verify failed: ")
-        out[phase.id] = (
-            f"the verify of phase {phase.id} failed on the last apply" + (f" ({found})" if found else "")
-            + "; it runs again, and later phases wait until it holds"
-        )
+        message = entry.message or ""
+        if message.startswith(PENDING_BY_HAND):
+            why = f"the verify of phase {phase.id} was {message}"
+        else:
+            found = message.removeprefix("verify failed: ")
+            why = f"the verify of phase {phase.id} failed on the last apply" + (f" ({found})" if found else "")
+        out[phase.id] = why + "; it runs again, and later phases wait until it holds"
     return out
 
 
@@ -378,7 +391,7 @@ def needs_resolve(d: Decision) -> bool:
     )
 
 
-def _stop(plan: Plan, decisions: list[Decision]) -> tuple[str | None, str | None]:
+def _stop(plan: Plan, decisions: list[Decision], resolve_command: str | None) -> tuple[str | None, str | None]:
     drifted = [d for d in decisions if d.verdict == "drift"]
     if drifted:
         lines = [
@@ -389,10 +402,14 @@ def _stop(plan: Plan, decisions: list[Decision]) -> tuple[str | None, str | None
         return "drift", "\n".join(lines)
     stuck = [d for d in decisions if needs_resolve(d)]
     if stuck:
+        if resolve_command is None:
+            from migrator.commandline import resolve_command as command  # pure string building
+
+            resolve_command = command(plan.source)
         lines = [
             f"step {d.step.id} was interrupted while running (after {d.entry.statements_done or 0} statement(s)) "
             f"and is not idempotent; nothing was executed. Check the database, then run "
-            f"`migrator resolve {plan.source} {d.step.id} --applied` (it completed) or `--pending` (run it again)"
+            f"`{resolve_command} {d.step.id} --applied` (it completed) or `--pending` (run it again)"
             for d in stuck
         ]
         return "needs_resolve", "\n".join(lines)

@@ -1,5 +1,8 @@
 """``rollback`` and ``resolve``: undoing applied steps, and recording decisions by hand.
 
+``resolve`` records a step as applied or pending by hand; on a phase id it
+accepts the phase's ``verify`` as it is, or makes it run again (the phase's row).
+
 ``rollback`` runs the ``rollback`` SQL of applied steps newest first (by the
 journal's order of application), each in a transaction together with its
 ``rolled_back`` journal row (a ``transaction: false`` step's rollback runs
@@ -15,7 +18,7 @@ import sqlalchemy as sa
 
 from migrator.dialects import Dialect
 from migrator.engine.journal import Journal, Row, current_user, now
-from migrator.engine.planner import JournalState, decide
+from migrator.engine.planner import PENDING_BY_HAND, JournalState, decide
 from migrator.engine.outcomes import base_result
 from migrator.engine.runner import db_error, execute_statement
 from migrator.errors import UsageError
@@ -137,18 +140,53 @@ def resolve_step(plan: Plan, state: JournalState, step_id: str, conn: sa.Connect
     else:
         status, message = "skipped", f"resolve --pending by {who}{was}: runs again from the start"
     started = now()
-    with conn.begin():
-        journal.insert(conn, Row(
-            plan=plan.name, phase=step.phase, step=step.id, checksum=step.checksum, status=status,
-            started_at=started, finished_at=started, rows_affected=0, statements_done=0, batches_done=0,
-            run_by=who, message=message,
-        ))
-    state = journal.read_state(conn, dialect, plan.name, known_to_exist=True)
-    conn.rollback()
-    d = decide(plan, state, dialect.name).decision(step.id)
-    result = base_result(d)
+    xp = _recorded(plan, conn, dialect, journal, Row(
+        plan=plan.name, phase=step.phase, step=step.id, checksum=step.checksum, status=status,
+        started_at=started, finished_at=started, rows_affected=0, statements_done=0, batches_done=0,
+        run_by=who, message=message,
+    ))
+    result = base_result(xp.decision(step.id))
     return RunReport(
         command="resolve", plan=plan.name, source=plan.source,
         phases=(PhaseResult(phase=step.phase, title=plan.phase(step.phase).title, steps=(result,)),),
         message=f"step {step.id} recorded as {'applied' if applied else 'pending'}", dialect=dialect.name,
     )
+
+
+def resolve_phase(plan: Plan, state: JournalState, phase_id: str, conn: sa.Connection, dialect: Dialect,
+                  journal: Journal, *, applied: bool, run_by: str | None = None) -> RunReport:
+    """Record by hand the outcome of a phase's ``verify``: accepted (an ``applied`` row,
+    so the next ``apply`` goes on past a verify that failed) or pending (a ``failed`` row
+    marked pending by hand, so the next ``apply`` runs the verify again and later
+    phases wait until it holds). The caller has checked that the phase has ``verify`` checks.
+    """
+    phase = plan.phase(phase_id)
+    who = run_by or current_user()
+    before = state.phase_verify(phase_id)
+    was = f" (was {before.status})" if before else ""
+    if applied:
+        status, message = "applied", f"resolve --applied by {who}{was}: its verify accepted by hand"
+    else:
+        status, message = "failed", f"{PENDING_BY_HAND} by {who} with resolve --pending{was}"
+    started = now()
+    xp = _recorded(plan, conn, dialect, journal, Row(
+        plan=plan.name, phase=phase.id, step=phase.id, checksum=phase.verify_checksum, status=status,
+        started_at=started, finished_at=started, run_by=who, message=message,
+    ))
+    steps = tuple(base_result(d) for d in xp.for_phase(phase.id))
+    what = "accepted: the next apply goes on past it" if applied else "pending: the next apply runs it again"
+    return RunReport(
+        command="resolve", plan=plan.name, source=plan.source,
+        phases=(PhaseResult(phase=phase.id, title=phase.title, steps=steps, reverify=xp.reverify.get(phase.id)),),
+        message=f"the verify of phase {phase.id} recorded as {what}", dialect=dialect.name,
+    )
+
+
+def _recorded(plan: Plan, conn: sa.Connection, dialect: Dialect, journal: Journal, row: Row):
+    """Journal ``row`` (a decision made by hand) and decide the plan again from the
+    journal as it now reads, for the report."""
+    with conn.begin():
+        journal.insert(conn, row)
+    state = journal.read_state(conn, dialect, plan.name, known_to_exist=True)
+    conn.rollback()
+    return decide(plan, state, dialect.name)

@@ -1,7 +1,7 @@
 """The runner: executes an :class:`~migrator.engine.planner.ExecutionPlan` in a thin loop.
 
-Per phase: its preconditions, then each step, then its verify checks, whose
-outcome is journaled under the phase id (a phase whose verify failed on the last
+Per phase: its preconditions, then each step, then its verify checks; a failure
+of those is journaled under the phase id (a phase whose verify failed on the last
 apply runs it again even when none of its steps runs, and the run stops there
 while it fails). Per step:
 its preconditions (with ``on_fail``), the action, its ``verify`` checks and its
@@ -33,8 +33,8 @@ import sqlalchemy as sa
 from migrator.dialects import Dialect
 from migrator.engine.batches import Progress, run_batches
 from migrator.engine.journal import Journal, Row, current_user, now
-from migrator.engine.outcomes import (acts, apply_report, base_result, default_apply_command, initial_outcome,
-                                      iso_time, settled_report)
+from migrator.engine.outcomes import (acts, apply_report, base_result, default_apply_command,
+                                      default_resolve_command, initial_outcome, iso_time, settled_report)
 from migrator.engine.planner import (
     Decision,
     ExecutionPlan,
@@ -67,6 +67,9 @@ class RunOptions:
     #: ``migrator apply PLAN`` with the run's options (:mod:`migrator.commandline`), for
     #: the messages that say how to go on; None: the plan's path alone.
     apply_command: str | None = None
+    #: ``migrator resolve PLAN`` with the run's ``--database``/``--var``
+    #: (:func:`migrator.commandline.resolve_command`), likewise; None: the plan's path alone.
+    resolve_command: str | None = None
 
 
 class _StepFailure(Exception):
@@ -157,7 +160,7 @@ class Runner:
 
     def run(self) -> RunReport:
         xp = self.xplan
-        settled = settled_report(xp, self.dialect.name, self.options.apply_command)
+        settled = settled_report(xp, self.dialect.name, self.options.apply_command, self.options.resolve_command)
         if settled is not None:  # drift, an unresolved step, or nothing to do
             return settled
         results: dict[str, StepResult] = {}
@@ -204,7 +207,7 @@ class Runner:
     def _report(self, results, phase_checks, *, status: str, message: str | None) -> RunReport:
         return apply_report(self.plan, results, phase_checks, status=status, message=message,
                             dialect=self.dialect.name, apply_command=self.options.apply_command,
-                            reverify=self.xplan.reverify)
+                            resolve_command=self.options.resolve_command, reverify=self.xplan.reverify)
 
     # --- phases ------------------------------------------------------------------
 
@@ -231,18 +234,22 @@ class Runner:
         return checks, None, None
 
     def _phase_verify(self, phase: Phase) -> tuple[CheckResult, ...]:
-        """The phase's verify checks, and their outcome journaled in the same transaction
-        (a row keyed by the phase id: a ``failed`` one makes the next apply run them again)."""
+        """The phase's verify checks. A failure is journaled in the same transaction, as a
+        row keyed by the phase id that makes the next apply run them again; so is the pass
+        that clears it. Checks that hold as they always have leave no row: the journal
+        stays the steps' trail the specification describes (section 4)."""
         started = now()
+        clears = phase.id in self.xplan.reverify
         try:
             with self.conn.begin():
                 verify = self.checks.evaluate(phase.verify)
                 failed = bool(_failed_checks(verify))
-                self.journal.insert(self.conn, Row(
-                    plan=self.plan.name, phase=phase.id, step=phase.id, checksum=phase.verify_checksum,
-                    status="failed" if failed else "applied", started_at=started, finished_at=now(),
-                    run_by=self.options.run_by, message=describe_failures(verify) if failed else None,
-                ))
+                if failed or clears:
+                    self.journal.insert(self.conn, Row(
+                        plan=self.plan.name, phase=phase.id, step=phase.id, checksum=phase.verify_checksum,
+                        status="failed" if failed else "applied", started_at=started, finished_at=now(),
+                        run_by=self.options.run_by, message=describe_failures(verify) if failed else None,
+                    ))
         except sa.exc.StatementError as e:
             raise MigratorError(f"phase {phase.id}: the journal could not record its verify checks: {db_error(e)}") from None
         return verify
@@ -461,7 +468,8 @@ class Runner:
             except sa.exc.StatementError as e:
                 if self.conn.in_transaction():
                     self.conn.rollback()
-                message = _partial_message(db_error(e), i, n, self.plan.source, step, self.dialect, outside)
+                resolve = self.options.resolve_command or default_resolve_command(self.plan)
+                message = _partial_message(db_error(e), i, n, resolve, step, self.dialect, outside)
                 with self.conn.begin():
                     self._progress_row(d, row_id, started, status="failed", finished=now(), statements_done=i,
                                        rows=rows, message=message)
@@ -627,8 +635,9 @@ def db_error(e: BaseException) -> str:
     return first_line(orig if orig is not None else e)
 
 
-def _partial_message(error: str, i: int, n: int, source: str, step: Step, dialect: Dialect, outside: bool) -> str:
-    """Where a step whose statements commit one by one stopped (spec section 4)."""
+def _partial_message(error: str, i: int, n: int, resolve: str, step: Step, dialect: Dialect, outside: bool) -> str:
+    """Where a step whose statements commit one by one stopped (spec section 4); ``resolve``
+    is ``migrator resolve PLAN`` with the run's options."""
     k = i + 1
     if i == 0:
         committed = "no statement of it is committed"
@@ -641,7 +650,7 @@ def _partial_message(error: str, i: int, n: int, source: str, step: Step, dialec
     if step.idempotent:
         how = "`migrator apply` runs it again from the start (it is idempotent)"
     else:
-        how = f"`migrator apply` resumes at statement {k}, `migrator resolve {source} {step.id} --pending` restarts it"
+        how = f"`migrator apply` resumes at statement {k}, `{resolve} {step.id} --pending` restarts it"
     return f"{error}; failed at statement {k} of {n}; {committed}; {how}"
 
 

@@ -33,16 +33,17 @@ from migrator.urls import resolve_url
 
 
 def settled_apply(plan: Plan, url: str | None, journal: Journal, selection: Selection = Selection(),
-                  confirmed: frozenset[str] = frozenset(), apply_command: str | None = None) -> RunReport | None:
+                  confirmed: frozenset[str] = frozenset(), apply_command: str | None = None,
+                  resolve_command: str | None = None) -> RunReport | None:
     """The report of ``apply`` when it has nothing to execute; None when it has (or
     when only the full path can tell). Raises DatabaseUnavailable like the full path.
-    ``apply_command`` as for :class:`~migrator.engine.runner.RunOptions`."""
+    ``apply_command`` and ``resolve_command`` as for :class:`~migrator.engine.runner.RunOptions`."""
     read = _read_journal(url, journal, plan.name, locked=True)
     if read is None:
         return None
     state, dialect, target = read
-    report = settled_report(decide(plan, state, dialect.name, selection, confirmed=confirmed), dialect.name,
-                            apply_command)
+    xplan = decide(plan, state, dialect.name, selection, confirmed=confirmed, resolve_command=resolve_command)
+    report = settled_report(xplan, dialect.name, apply_command, resolve_command)
     return None if report is None else replace(report, database=target.shown)
 
 

@@ -203,7 +203,7 @@ def test_mysql_partial_ddl_failure_names_the_statement_and_the_next_apply_resume
     assert step.error == (
         "(1050, \"Table 'm3' already exists\"); failed at statement 3 of 5; statements 1–2 are committed "
         "(MySQL commits each DDL statement at once, so they cannot be rolled back); "
-        f"`migrator apply` resumes at statement 3, `migrator resolve {path} ddl --pending` restarts it"
+        f"`migrator apply` resumes at statement 3, `migrator resolve {path} --database {mysql_url} ddl --pending` restarts it"
     )
     run_sql(mysql_url, "DROP TABLE m3")
     again = api.apply(path, mysql_url)
@@ -236,7 +236,7 @@ def test_a_non_transactional_step_journals_each_statement_and_resumes_after_the_
     assert fill.outcome == "failed" and fill.statements_done == 1
     assert fill.error.endswith(
         "; failed at statement 2 of 3; statement 1 is committed; "
-        f"`migrator apply` resumes at statement 2, `migrator resolve {path} fill --pending` restarts it"
+        f"`migrator apply` resumes at statement 2, `migrator resolve {path} --database {db_url} fill --pending` restarts it"
     )
     path = write_plan(plan.replace("{second}", "2"))
     again = api.apply(path, db_url)
@@ -573,7 +573,7 @@ def test_a_running_non_idempotent_step_needs_resolve_and_resolve_pending_reruns_
     api.resolve(path, "fill-a", db_url, applied=False)
     assert outcomes(api.apply(path, db_url))[1] == ("fill-a", "applied")
     assert run_sql(db_url, "SELECT count(*) FROM a") == [(2,)]
-    with pytest.raises(UsageError, match="^resolve nope: no such step in plan demo$"):
+    with pytest.raises(UsageError, match="^resolve nope: no such step or phase in plan demo$"):
         api.resolve(path, "nope", db_url, applied=True)
 
 

@@ -57,3 +57,76 @@ def test_a_lock_file_that_cannot_be_opened_is_one_line_and_exit_2_on_both_paths(
             run()
         assert str(e.value) == f"cannot open the migration lock file {database}.migrator-lock: Is a directory"
         assert e.value.exit_code == 2
+
+
+# --- SQLite URI filenames: the lock is beside the file the URI names -----------------------
+
+
+def _sqlite_engine(url: str):
+    from migrator.db import create_engine
+
+    return create_engine(url)
+
+
+def test_a_sqlite_uri_filename_locks_beside_its_file_not_in_the_working_directory(tmp_path, monkeypatch, write_plan):
+    from urllib.parse import quote
+
+    from migrator import api
+
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    data = tmp_path / "data dir"
+    data.mkdir()
+    database = data / "x.db"
+    plan = write_plan("""
+    migrator: 1
+    name: demo
+    phases:
+      - id: p
+        steps:
+          - id: a
+            sql: CREATE TABLE a (id INTEGER)
+    """)
+    assert api.apply(plan, f"sqlite:///file:{quote(str(database))}?uri=true").ok
+    assert (data / "x.db.migrator-lock").exists()
+    assert list(work.iterdir()) == []
+
+    # mode=ro: the same lock as the plain URL's, so the two exclude each other.
+    read_only, plain = _sqlite_engine(f"sqlite:///file:{database}?mode=ro&uri=true"), _sqlite_engine(f"sqlite:///{database}")
+    dialect = get_dialect("sqlite")
+    try:
+        with read_only.connect() as first, plain.connect() as second:
+            with acquire(first, dialect, timeout=0, purpose="apply"):
+                with pytest.raises(LockHeld):
+                    with acquire(second, dialect, timeout=0, purpose="apply"):
+                        pass
+    finally:
+        read_only.dispose()
+        plain.dispose()
+    assert list(work.iterdir()) == []
+
+
+def test_a_relative_sqlite_uri_filename_locks_beside_it(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    engine = _sqlite_engine("sqlite:///file:rel%20db.sqlite?uri=true")
+    try:
+        with engine.connect() as conn, acquire(conn, get_dialect("sqlite"), timeout=0):
+            pass
+    finally:
+        engine.dispose()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["rel db.sqlite", "rel db.sqlite.migrator-lock"]
+
+
+def test_an_in_memory_sqlite_uri_takes_no_file_lock(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    dialect = get_dialect("sqlite")
+    for url in ("sqlite:///file:memdb1?mode=memory&cache=shared&uri=true", "sqlite:///file::memory:?uri=true"):
+        engine = _sqlite_engine(url)
+        try:
+            with engine.connect() as first, engine.connect() as second:
+                with acquire(first, dialect, timeout=0), acquire(second, dialect, timeout=0):
+                    pass  # private to this process: nobody to exclude, nothing to lock
+        finally:
+            engine.dispose()
+    assert list(tmp_path.iterdir()) == []

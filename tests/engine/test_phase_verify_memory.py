@@ -17,7 +17,7 @@ from migrator.engine.shortcut import settled_apply
 from migrator.errors import Location, UsageError
 from migrator.plan.build import load_plan
 from migrator.plan.model import CheckSpec, Phase, Plan
-from migrator.render import render
+from migrator.render import render, render_summary
 
 from .plans import LOC, step
 
@@ -98,6 +98,34 @@ def test_a_failed_phase_verify_runs_again_and_blocks_later_phases_until_it_holds
     assert fourth.phases[0].verify == () and fourth.phases[0].reverify is None
 
 
+def test_the_apply_report_drops_the_runs_again_note_once_the_verify_held_in_this_run(sqlite_url, write_plan):
+    path = write_plan(PLAN)
+    api.apply(path, sqlite_url)
+    failed_again = api.apply(path, sqlite_url)  # the verify ran and failed: the note stays
+    note = failed_again.phases[0].reverify
+    assert note.startswith("the verify of phase one failed on the last apply")
+    for fmt in ("text", "markdown"):
+        assert note in render(failed_again, fmt)
+    assert json.loads(render(failed_again, "json"))["phases"][0]["reverify"] == note
+
+    _fix_the_data(sqlite_url)
+    held = api.apply(path, sqlite_url)
+    assert [c.held for c in held.phases[0].verify] == [True]
+    assert held.phases[0].reverify is None
+    for text in (render(held, "text"), render(held, "markdown"), render_summary(held)):
+        assert "failed on the last apply" not in text and "runs again" not in text
+    assert json.loads(render(held, "json"))["phases"][0]["reverify"] is None
+
+
+def test_the_runs_again_note_stays_when_the_run_stopped_before_the_phase_verify(sqlite_url, write_plan):
+    path = write_plan(PLAN)
+    assert api.apply(path, sqlite_url).exit_code == 1  # the verify failed
+    write_plan(PLAN.replace("      - id: make-t\n", "      - id: gate\n        manual: check t\n      - id: make-t\n"))
+    stopped = api.apply(path, sqlite_url)  # waits at the new manual step: the verify did not run
+    assert (stopped.exit_code, stopped.phases[0].verify) == (3, ())
+    assert stopped.phases[0].reverify.startswith("the verify of phase one failed on the last apply")
+
+
 def test_the_cli_exits_1_then_1_again_then_0_once_the_data_is_fixed(db_url, write_plan, capsys):
     path = write_plan(PLAN)
     assert main(["apply", path, "--database", db_url]) == 1
@@ -136,11 +164,12 @@ def test_each_run_of_a_phase_verify_is_journaled_under_the_phase_id(db_url, writ
     assert all_steps == ["make-t", "one", "one", "one", "make-u"]
 
 
-def test_a_passing_phase_verify_is_journaled_applied_on_the_first_run(db_url, write_plan):
+def test_a_phase_verify_that_holds_the_first_time_leaves_the_journal_to_the_steps(db_url, write_plan):
+    # The journal is the steps' trail (spec section 4); a phase row only records a
+    # failure, and the pass that clears it.
     path = write_plan(PLAN.replace("expect: 1", "expect: 2"))
     assert api.apply(path, db_url).exit_code == 0
-    rows = _sql(db_url, "SELECT phase, step, status FROM migrator_journal WHERE step = 'one'")
-    assert [tuple(r) for r in rows] == [("one", "one", "applied")]
+    assert [r[0] for r in _sql(db_url, "SELECT step FROM migrator_journal ORDER BY id")] == ["make-t", "make-u"]
 
 
 # --- the dry run, status and the no-op shortcut ------------------------------------------
@@ -195,11 +224,9 @@ def test_status_lists_steps_only_and_notes_the_failed_phase_verify(db_url, write
     assert report.exit_code == 0
 
 
-def test_the_phase_row_is_no_step_for_resolve_rollback_and_verify(db_url, write_plan):
+def test_the_phase_row_is_no_step_for_rollback_and_verify(db_url, write_plan):
     path = write_plan(PLAN)
     api.apply(path, db_url)
-    with pytest.raises(UsageError, match="resolve one: no such step"):
-        api.resolve(path, "one", db_url, applied=True)
     with pytest.raises(UsageError, match="rollback --to one: no such step"):
         api.rollback(path, db_url, to="one", yes=True)
     checked = api.verify(path, db_url)
