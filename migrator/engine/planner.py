@@ -361,6 +361,11 @@ def _journal_verdict(plan: Plan, step: Step, entry: JournalEntry | None, dialect
             f"failed with all {n} statements committed (its verify failed); runs only its verify again"
             if done >= n else f"failed with statements 1–{done} committed; resumes at statement {done + 1}"
         )
+        if entry.checksum != step.checksum:
+            # Fixing the failed statement is the usual way on; an edit of the committed
+            # ones (or added/removed statements before the resume point) is not replayed.
+            how += (f" (the step changed since that attempt: statements 1–{done} as they are now are "
+                    "not run again; check them, or resolve --pending to restart it)")
         return Decision(
             step,
             "resume",

@@ -70,6 +70,9 @@ def step_key(step: StepResult) -> str:
 
 def shown_reason(step: StepResult) -> str:
     """The reason worth showing: after ``apply``, why a step that simply ran did so is noise."""
+    if step.verdict == "manual" and step.outcome in ("applied", "failed"):
+        # Confirmed at the prompt: it no longer waits for a person.
+        return f"confirmed by {step.run_by}" if step.run_by else "confirmed"
     if step.verdict in ("run", "rerun", "resume"):
         if step.outcome == "applied":
             return ""
@@ -225,3 +228,11 @@ def apply_command(report: RunReport, *args: str) -> str:
 def confirm_command(report: RunReport, step: StepResult) -> str:
     return apply_command(report, "--confirm", step.step)
 
+
+def shows_instructions(step: StepResult) -> bool:
+    """A manual step's instructions and the command to confirm it are shown while it
+    waits for a person (the dry run, a stop at the gate) or when its verify failed
+    after confirmation; not once it is applied."""
+    if not step.instructions:
+        return False
+    return step.outcome == "waiting" or (step.verdict == "manual" and step.outcome in (None, "failed"))

@@ -159,7 +159,7 @@ def _phase(report: RunReport, phase: PhaseResult) -> list[str]:
 
 def _step_details(report: RunReport, step: StepResult) -> list[str]:
     lines = []
-    if step.instructions and (step.verdict == "manual" or step.outcome == "waiting"):
+    if c.shows_instructions(step):
         lines += [f"✋ {code(step.step)} waits for a person:", ""]
         lines += ["> " + line if line.strip() else ">" for line in step.instructions.strip().splitlines()]
         lines += ["", f"When done: {code(c.confirm_command(report, step))}", ""]

@@ -103,7 +103,7 @@ def _step_lines(report: RunReport, step: StepResult, st: Style) -> list[str]:
         lines += _indented("error: " + step.error, 4, st, "bad")
     for warning in step.warnings:
         lines += _indented("warning: " + warning, 4, st, "warn")
-    if step.instructions and (step.verdict == "manual" or step.outcome == "waiting"):
+    if c.shows_instructions(step):
         lines.append("    instructions:")
         lines += _indented(step.instructions, 6)
         lines.append(f"    when done: {c.confirm_command(report, step)}")
@@ -201,12 +201,24 @@ def _status_lines(report: RunReport, st: Style) -> list[str]:
         lines.append(st(fmt(header), "dim"))
         for s, row in zip(phase.steps, rows):
             lines.append(fmt(row, (None, c.tone(s.state) if s.state else "todo", None, None, None, "bad")))
+            if s.state in ("running", "partial"):
+                lines.append("    " + st(_progress_so_far(s), "dim"))
             if s.journal_message:
                 lines.append("    " + st(c.one_line(s.journal_message, 160), "dim"))
         if phase.reverify:
             lines += _indented(phase.reverify, 2, st, "warn")
         lines.append("")
     return lines
+
+
+def _progress_so_far(s: StepResult) -> str:
+    """Where a ``running`` or ``partial`` step's current attempt stands, from the journal
+    (``status`` reads without the lock: the step may be running now, or its process died)."""
+    if s.batches_done is not None:
+        done = f"{c.plural(s.batches_done, 'batch', 'batches')}, {c.plural(s.rows_affected or 0, 'row')}"
+    else:
+        done = f"{c.plural(s.statements_done or 0, 'statement')} done"
+    return (f"started {s.started_at}: " if s.started_at else "") + f"{done} so far"
 
 
 def _verify_lines(report: RunReport, st: Style) -> list[str]:
