@@ -136,6 +136,16 @@ class Dialect:
         """The placeholder of the named parameter ``name`` in driver-level SQL."""
         return self.driver_parameter.format(name)
 
+    def timestamp_parameter(self, value):
+        """A naive UTC datetime (or None) as driver-level SQL binds it to a timestamp column,
+        the way SQLAlchemy's ``DateTime`` would: here the datetime itself."""
+        return value
+
+    def insert_returning_id(self, conn, statement: str, parameters: dict, key: str) -> int:
+        """Execute the driver-level ``INSERT`` of one row and return its autoincrement
+        column ``key``: here the driver's ``lastrowid`` (sqlite3, PyMySQL)."""
+        return int(conn.exec_driver_sql(statement, parameters).lastrowid)
+
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         if cls.name:

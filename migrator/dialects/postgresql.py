@@ -30,6 +30,10 @@ class PostgresqlDialect(Dialect):
             for n, t, rs, rt, action, cols, rcols in _catalog_rows(conn, _PG_FOREIGN_KEYS, schema, tables)
         ]
 
+    def insert_returning_id(self, conn, statement: str, parameters: dict, key: str) -> int:
+        # psycopg's lastrowid is the row's OID (none for ordinary tables): ask for the key.
+        return int(conn.exec_driver_sql(f"{statement} RETURNING {self.quote(key)}", parameters).scalar_one())
+
     def name_rule(self, kind: str, tables_case_insensitive: bool) -> str:
         # A name written without quotes folds to lower case, as in SQL; "userId" (created
         # quoted) is found as written.

@@ -12,6 +12,11 @@ class SqliteDialect(Dialect):
     lock_kind = "file"
     driver_parameter = ":{}"
 
+    def timestamp_parameter(self, value):
+        # No timestamp type: the text SQLAlchemy's DateTime stores ("YYYY-MM-DD
+        # HH:MM:SS.ffffff"), so a row reads back the same whoever wrote it.
+        return None if value is None else value.isoformat(" ", "microseconds")
+
     def run_outside_transaction(self, conn, statement: str) -> int:
         # migrator.db emits BEGIN itself on SQLite (for transactional DDL), also under
         # SQLAlchemy's AUTOCOMMIT; the driver connection, whose isolation_level is

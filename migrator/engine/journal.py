@@ -30,6 +30,7 @@ from datetime import datetime, timezone
 from functools import cached_property, lru_cache
 
 from migrator import __version__
+from migrator.dialects import Dialect, get_dialect
 from migrator.engine.planner import JournalEntry, JournalState
 from migrator.errors import JournalMismatch
 
@@ -75,8 +76,10 @@ class Journal:
     Reading (:meth:`read_version`, :meth:`read_state`) is plain driver-level SQL
     through ``conn.exec_driver_sql``, so that the same code reads through an
     SQLAlchemy connection and through :class:`migrator.engine.driver.DriverConnection`
-    (the no-op re-apply, which never loads SQLAlchemy). Creating and writing use
-    SQLAlchemy's table objects, built on first use.
+    (the no-op re-apply, which never loads SQLAlchemy). Writing a row, once per step,
+    is driver-level SQL too, on an SQLAlchemy connection (its dialect picks the SQL):
+    through Core, the compile-cache lookup and primary-key fetch cost more CPU than
+    the statement. Creating the tables uses SQLAlchemy's table objects, built on first use.
     """
 
     name: str = DEFAULT_TABLE
@@ -120,17 +123,6 @@ class Journal:
     @property
     def meta_name(self) -> str:
         return f"{self.name}_meta"
-
-    @cached_property
-    def _writes(self):
-        # Built once: a step's journal write is then only the parameters (per-step overhead).
-        import sqlalchemy as sa
-
-        table, _ = self.tables
-        update = table.update().where(table.c.id == sa.bindparam("row_id")).values(
-            {c.name: sa.bindparam(c.name) for c in table.columns if c.name != "id"}
-        )
-        return table.insert(), update
 
     # --- schema ----------------------------------------------------------------
 
@@ -194,12 +186,32 @@ class Journal:
 
     def insert(self, conn, row: "Row") -> int:
         """Add a row (in the caller's transaction); returns its id."""
-        result = conn.execute(self._writes[0], row.values())
-        return int(result.inserted_primary_key[0])
+        dialect, insert, _ = _write_statements(self.name, conn.dialect.name)
+        return dialect.insert_returning_id(conn, insert, _parameters(row, dialect), "id")
 
     def update(self, conn, row_id: int, row: "Row") -> None:
         """Bring an attempt's row up to date (progress, then its outcome)."""
-        conn.execute(self._writes[1], {**row.values(), "row_id": row_id})
+        dialect, _, update = _write_statements(self.name, conn.dialect.name)
+        conn.exec_driver_sql(update, {**_parameters(row, dialect), "row_id": row_id})
+
+
+@lru_cache(maxsize=None)
+def _write_statements(table: str, sqlalchemy_dialect: str) -> tuple[Dialect, str, str]:
+    """The dialect, and the driver-level ``INSERT`` and ``UPDATE`` (by ``row_id``) of a journal row."""
+    dialect = get_dialect(sqlalchemy_dialect)
+    t, columns = dialect.quote(table), COLUMNS[1:]  # the id is the database's
+    insert = (f"INSERT INTO {t} ({', '.join(dialect.quote(c) for c in columns)})"
+              f" VALUES ({', '.join(dialect.param(c) for c in columns)})")
+    update = (f"UPDATE {t} SET {', '.join(f'{dialect.quote(c)} = {dialect.param(c)}' for c in columns)}"
+              f" WHERE {dialect.quote('id')} = {dialect.param('row_id')}")
+    return dialect, insert, update
+
+
+def _parameters(row: "Row", dialect: Dialect) -> dict:
+    values = row.values()
+    for key in ("started_at", "finished_at"):
+        values[key] = dialect.timestamp_parameter(values[key])
+    return values
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,7 @@ from migrator.report import PhaseResult, RunReport, StepResult
 def base_result(d: Decision, *, statements: tuple[str, ...] = (), **changes) -> StepResult:
     """The report record of a decision, before anything ran."""
     s, e = d.step, d.entry
-    result = StepResult(
+    fields = dict(
         step=s.id,
         phase=s.phase,
         action=s.action_kind,
@@ -43,7 +43,7 @@ def base_result(d: Decision, *, statements: tuple[str, ...] = (), **changes) -> 
         run_by=e.run_by if e else None,
         journal_message=e.message if e else None,
     )
-    return replace(result, **changes) if changes else result
+    return StepResult(**{**fields, **changes})  # one construction, no replace(): it runs for every step
 
 
 def iso_time(value) -> str | None:

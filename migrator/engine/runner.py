@@ -296,9 +296,9 @@ class Runner:
         started = now()
         t0 = time.monotonic()
         pre = self._evaluate_in_transaction(step.preconditions) if step.preconditions else ()
-        result = replace(result, preconditions=pre)
         action, reason, warnings = precondition_outcome(step.preconditions, pre)
-        result = replace(result, warnings=tuple(warnings))
+        if pre or warnings:
+            result = replace(result, preconditions=pre, warnings=tuple(warnings))
         if warnings:
             self._warning = "warning: " + "; ".join(warnings)
         if action == "halt":
