@@ -65,6 +65,17 @@ def resolve_command(
     return " ".join(_command("resolve", source, database, variables))
 
 
+def with_arguments(command: str, *arguments: str) -> str:
+    """``command`` (one of the above) with ``arguments`` right after its PLAN and before
+    the run's options: ``migrator resolve PLAN STEP --pending --database URL``. The
+    words the specification prints (``migrator resolve PLAN STEP --pending``,
+    ``migrator apply PLAN --confirm STEP``) then stay together, and click takes options
+    after arguments as well."""
+    words = shlex.split(command)
+    words[3:3] = arguments
+    return shlex.join(words)
+
+
 def _command(verb: str, source: str, database: str | None, variables: Mapping[str, str] | None) -> list[str]:
     """``migrator VERB PLAN`` with the options every plan command shares."""
     words = ["migrator", verb, shlex.quote(source)]

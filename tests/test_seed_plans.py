@@ -71,7 +71,7 @@ def test_seed_scenario_end_to_end(db_url, db_dialect):
     assert [got[s] for s in ("verify-job-compatibility", "inventory-tables", "inventory-orphans", GATE)] == [
         "applied", "applied", "applied", "waiting",
     ]
-    assert f"migrator apply {MIGRATION} --database {db_url} --confirm {GATE}" in first.message
+    assert f"migrator apply {MIGRATION} --confirm {GATE} --database {db_url}" in first.message
     # The inventory warns about the orphans (3, 2 and 1 rows), with samples.
     warned = first.steps[[s.step for s in first.steps].index("inventory-orphans")]
     assert [(c.held, c.count) for c in warned.preconditions] == [(False, 3), (False, 2), (False, 1)]

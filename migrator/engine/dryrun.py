@@ -13,6 +13,7 @@ from dataclasses import replace
 
 import sqlalchemy as sa
 
+from migrator.commandline import with_arguments
 from migrator.engine.planner import (
     ExecutionPlan,
     JournalState,
@@ -137,5 +138,6 @@ def _next(command: str, resolve: str, xp: ExecutionPlan) -> tuple[str, ...]:
                        + accept_phase_hint(resolve, phase.id))
     for d in xp.decisions:
         if d.selected and d.verdict == "manual":
-            out.append(f"manual step {d.step.id} waits for a person: confirm with {command} --confirm {d.step.id}")
+            out.append(f"manual step {d.step.id} waits for a person: confirm with "
+                       f"{with_arguments(command, '--confirm', d.step.id)}")
     return tuple(out)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Mapping
 
+from migrator.commandline import with_arguments
 from migrator.engine.planner import EXECUTING_VERDICTS, Decision, ExecutionPlan, JournalState, decide
 from migrator.plan.model import Plan
 from migrator.report import PhaseResult, RunReport, StepResult
@@ -135,7 +136,7 @@ DRIFT_HINT = "restore the changed steps, or mark them rerun: on_change if they a
 
 def accept_phase_hint(resolve: str, phase: str) -> str:
     """How to accept a phase whose verify fails as it is (``resolve PHASE --applied``)."""
-    return f"to accept phase {phase} as it is instead, run {resolve} {phase} --applied"
+    return f"to accept phase {phase} as it is instead, run {with_arguments(resolve, phase, '--applied')}"
 
 
 def next_steps(command: str, phases, status: str, resolve: str | None = None) -> tuple[str, ...]:
@@ -147,7 +148,7 @@ def next_steps(command: str, phases, status: str, resolve: str | None = None) ->
     for p in phases:
         for r in p.steps:
             if r.outcome == "waiting":
-                out.append(f"confirm manual step {r.step} when done: {command} --confirm {r.step}")
+                out.append(f"confirm manual step {r.step} when done: {with_arguments(command, '--confirm', r.step)}")
             elif r.outcome in ("failed", "optional_failed"):
                 out.append(f"fix step {r.step} ({r.error}) and run {command} again")
             elif r.outcome == "partial":

@@ -407,14 +407,13 @@ def _stop(plan: Plan, decisions: list[Decision], resolve_command: str | None) ->
         return "drift", "\n".join(lines)
     stuck = [d for d in decisions if needs_resolve(d)]
     if stuck:
-        if resolve_command is None:
-            from migrator.commandline import resolve_command as command  # pure string building
+        from migrator.commandline import resolve_command as command, with_arguments  # pure string building
 
-            resolve_command = command(plan.source)
+        resolve = resolve_command or command(plan.source)
         lines = [
             f"step {d.step.id} was interrupted while running (after {d.entry.statements_done or 0} statement(s)) "
             f"and is not idempotent; nothing was executed. Check the database, then run "
-            f"`{resolve_command} {d.step.id} --applied` (it completed) or `--pending` (run it again)"
+            f"`{with_arguments(resolve, d.step.id, '--applied')}` (it completed) or `--pending` (run it again)"
             for d in stuck
         ]
         return "needs_resolve", "\n".join(lines)

@@ -30,6 +30,7 @@ from typing import Callable
 
 import sqlalchemy as sa
 
+from migrator.commandline import with_arguments
 from migrator.dialects import Dialect
 from migrator.engine.batches import Progress, run_batches
 from migrator.engine.journal import Journal, Row, current_user, now
@@ -639,19 +640,17 @@ def _partial_message(error: str, i: int, n: int, resolve: str, step: Step, diale
     """Where a step whose statements commit one by one stopped (spec section 4); ``resolve``
     is ``migrator resolve PLAN`` with the run's options."""
     k = i + 1
-    if i == 0:
-        committed = "no statement of it is committed"
-    elif i == 1:
-        committed = "statement 1 is committed"
-    else:
-        committed = f"statements 1–{i} are committed"
-    if not outside:
-        committed += " (MySQL commits each DDL statement at once, so they cannot be rolled back)"
+    if i == 0:  # nothing of it committed: nothing to resume or restart
+        return f"{error}; failed at statement 1 of {n}; no statement of it is committed; `migrator apply` runs it again"
+    committed = "statement 1 is committed" if i == 1 else f"statements 1–{i} are committed"
     if step.idempotent:
         how = "`migrator apply` runs it again from the start (it is idempotent)"
     else:
-        how = f"`migrator apply` resumes at statement {k}, `{resolve} {step.id} --pending` restarts it"
-    return f"{error}; failed at statement {k} of {n}; {committed}; {how}"
+        how = (f"`migrator apply` resumes at statement {k}, "
+               f"`{with_arguments(resolve, step.id, '--pending')}` restarts it")
+    # The specification's sentence first, unbroken; why it could not be undone after it.
+    why = "" if outside else " (MySQL commits each DDL statement at once, so they cannot be rolled back)"
+    return f"{error}; failed at statement {k} of {n}; {committed}; {how}{why}"
 
 
 def _manual_prompt(step: Step) -> str:
@@ -662,4 +661,5 @@ def _manual_prompt(step: Step) -> str:
 def _waiting_message(command: str, step: Step) -> str:
     # The instructions are shown with the step itself (and in JSON as
     # `instructions`); the headline only says where the run stopped and how to go on.
-    return f"stopped at manual step {step.id}, which waits for a person; when it is done, continue with: {command} --confirm {step.id}"
+    return (f"stopped at manual step {step.id}, which waits for a person; when it is done, continue with: "
+            f"{with_arguments(command, '--confirm', step.id)}")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from migrator.commandline import apply_command as plan_apply_command
+from migrator.commandline import with_arguments
 from migrator.report import VERDICT_WORDS, VERDICTS, CheckResult, Finding, RunReport, StepResult
 
 #: How ``apply`` outcomes read in reports (``StepResult.outcome``).
@@ -221,8 +222,8 @@ def cell(value) -> str:
 
 
 def apply_command(report: RunReport, *args: str) -> str:
-    """``migrator apply PLAN [the run's options] ARGS...``, quoted for a shell where needed."""
-    return " ".join([report.apply_command or plan_apply_command(report.source), *args])
+    """``migrator apply PLAN ARGS... [the run's options]``, quoted for a shell where needed."""
+    return with_arguments(report.apply_command or plan_apply_command(report.source), *args)
 
 
 def confirm_command(report: RunReport, step: StepResult) -> str:

@@ -165,7 +165,7 @@ def test_the_manual_gate_exits_3_with_the_command_to_continue_then_confirm_goes_
     plan = write(tmp_path, MANUAL_PLAN)
     waiting = migrator("--database", sqlite_url, "apply", plan, cwd=tmp_path)
     assert waiting.returncode == 3, waiting.stderr
-    assert f"migrator apply {plan} --database {sqlite_url} --confirm gate" in waiting.stdout
+    assert f"migrator apply {plan} --confirm gate --database {sqlite_url}" in waiting.stdout
     unknown = migrator("--database", sqlite_url, "apply", plan, "--confirm", "nope", cwd=tmp_path)
     assert (unknown.returncode, unknown.stderr) == (2, "migrator: --confirm nope: no such step in plan demo\n")
     confirmed = migrator("--database", sqlite_url, "apply", plan, "--confirm", "gate", "--report", "summary.md",

@@ -63,9 +63,10 @@ def test_the_manual_stop_prints_a_command_with_the_database_vars_and_selection(s
     options = ["--var", "table=renamed", "--var", "note=all good; go", "--tag", "core", "--skip", "extra"]
     code, out, _ = run(capsys, "apply", plan_file, "--database", sqlite_url, *options)
     assert code == 3
+    # The spec's words first (migrator apply PLAN --confirm STEP), the run's options after.
     expected = (
-        f"migrator apply {plan_file} --database {sqlite_url} --var table=renamed --var 'note=all good; go' "
-        "--skip extra --tag core --confirm gate"
+        f"migrator apply {plan_file} --confirm gate --database {sqlite_url} --var table=renamed "
+        "--var 'note=all good; go' --skip extra --tag core"
     )
     assert f"continue with: {expected}\n" in out
     assert f"next: confirm manual step gate when done: {expected}\n" in out
@@ -83,17 +84,17 @@ def test_the_markdown_report_and_json_carry_the_same_command(sqlite_url, plan_fi
     code, out, _ = run(capsys, "--database", sqlite_url, "apply", plan_file, "--var", "table=t2", "--phase", "schema",
                        "--phase", "human", "--format", "json", "--report", str(summary))
     assert code == 3
-    expected = f"migrator apply {plan_file} --database {sqlite_url} --var table=t2 --phase schema --phase human"
+    expected = f"migrator apply {plan_file} --confirm gate --database {sqlite_url} --var table=t2 --phase schema --phase human"
     doc = json.loads(out)
-    assert doc["message"].endswith(f"continue with: {expected} --confirm gate")
-    assert f"confirm manual step gate when done: {expected} --confirm gate" in doc["next_steps"]
-    assert f"When it is done, run `{expected} --confirm gate`." in summary.read_text()
+    assert doc["message"].endswith(f"continue with: {expected}")
+    assert f"confirm manual step gate when done: {expected}" in doc["next_steps"]
+    assert f"When it is done, run `{expected}`." in summary.read_text()
 
 
 def test_the_dry_run_names_the_same_command(sqlite_url, plan_file, capsys):
     code, out, _ = run(capsys, "plan", plan_file, "-d", sqlite_url, "--var", "table=t3", "--step", "gate")
     assert code == 0
-    expected = f"migrator apply {plan_file} --database {sqlite_url} --var table=t3 --step gate --confirm gate"
+    expected = f"migrator apply {plan_file} --confirm gate --database {sqlite_url} --var table=t3 --step gate"
     assert f"next: manual step gate waits for a person: confirm with {expected}\n" in out
 
 
@@ -105,7 +106,7 @@ def test_a_password_in_the_url_is_masked_in_the_command(pg_url, plan_file, capsy
     assert code == 3, err
     assert "s3cret-pw" not in out + err
     masked = pg_url.replace("://root@", "://root:***@")
-    assert f"continue with: migrator apply {plan_file} --database '{masked}' --confirm gate\n" in out
+    assert f"continue with: migrator apply {plan_file} --confirm gate --database '{masked}'\n" in out
 
 
 def test_a_url_from_the_environment_is_not_written_into_the_command(sqlite_url, plan_file, capsys, monkeypatch):

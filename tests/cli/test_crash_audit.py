@@ -175,7 +175,7 @@ def test_a_manual_step_confirmed_at_the_prompt_is_reported_as_confirmed_not_as_w
     code, out, seen = at_a_terminal(["--database", sqlite_url, "apply", plan], "n", tmp_path)
     assert code == 3, out + seen
     assert "Create the table gate_done by hand." in seen and "Is it done? [y/N]" in seen
-    assert f"when done: migrator apply {plan} --database {sqlite_url} --confirm gate" in out
+    assert f"when done: migrator apply {plan} --confirm gate --database {sqlite_url}" in out
 
     engine = create_engine(sqlite_url)
     with engine.begin() as conn:

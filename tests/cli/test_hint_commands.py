@@ -76,7 +76,7 @@ def test_a_partial_failure_names_resolve_with_the_database_and_vars(sqlite_url, 
     options = ["--database", sqlite_url, "--var", "second=1"]
     code, out, _ = run(capsys, "apply", plan, *options)
     assert code == 1
-    resolve = f"migrator resolve {plan} --database {sqlite_url} --var second=1 fill --pending"
+    resolve = f"migrator resolve {plan} fill --pending --database {sqlite_url} --var second=1"
     assert (f"step fill failed: UNIQUE constraint failed: nt.id; failed at statement 2 of 3; statement 1 is "
             f"committed; `migrator apply` resumes at statement 2, `{resolve}` restarts it\n") in out
 
@@ -96,17 +96,17 @@ def test_the_needs_resolve_stop_names_resolve_with_the_database_and_vars(sqlite_
     checksum = json.loads(run(capsys, "plan", plan, *options, "--format", "json")[1])["phases"][0]["steps"][1]["checksum"]
     _sql(sqlite_url, "INSERT INTO migrator_journal (plan, phase, step, checksum, status, statements_done) "
                      f"VALUES ('partial', 'p', 'fill', '{checksum}', 'running', 1)")
-    resolve = f"migrator resolve {plan} --database {sqlite_url} --var second=7"
+    resolve = f"migrator resolve {plan} fill --applied --database {sqlite_url} --var second=7"
     message = (
         "step fill was interrupted while running (after 1 statement(s)) and is not idempotent; nothing was executed. "
-        f"Check the database, then run `{resolve} fill --applied` (it completed) or `--pending` (run it again)"
+        f"Check the database, then run `{resolve}` (it completed) or `--pending` (run it again)"
     )
     for command in ("apply", "plan"):
         code, out, _ = run(capsys, command, plan, *options, "--format", "json")
         doc = json.loads(out)
         assert (code, doc["status"], doc["message"]) == (1, "needs_resolve", message)
 
-    code, _, err = run(capsys, *shlex.split(f"{resolve} fill --applied")[1:])
+    code, _, err = run(capsys, *shlex.split(resolve)[1:])
     assert code == 0, err
     assert run(capsys, "apply", plan, *options)[0] == 0
 
@@ -138,7 +138,7 @@ def test_the_dry_run_after_confirm_m1_names_a_command_that_keeps_it(sqlite_url, 
     plan = write_plan_file(tmp_path, MANUALS)
     code, out, _ = run(capsys, "plan", plan, "-d", sqlite_url, "--confirm", "m1")
     assert code == 0
-    expected = f"migrator apply {plan} --database {sqlite_url} --confirm m1 --confirm m2"
+    expected = f"migrator apply {plan} --confirm m2 --database {sqlite_url} --confirm m1"
     assert f"next: manual step m2 waits for a person: confirm with {expected}\n" in out
 
 
@@ -147,7 +147,7 @@ def test_an_apply_stopped_at_m2_after_confirm_m1_names_a_command_that_keeps_it(s
     code, out, _ = run(capsys, "apply", plan, "-d", sqlite_url, "--confirm", "m1", "--yes", "--format", "json")
     assert code == 3
     doc = json.loads(out)
-    expected = f"migrator apply {plan} --database {sqlite_url} --confirm m1 --confirm m2"
+    expected = f"migrator apply {plan} --confirm m2 --database {sqlite_url} --confirm m1"
     assert doc["message"].endswith(f"continue with: {expected}")
     assert f"confirm manual step m2 when done: {expected}" in doc["next_steps"]
     # Copied as printed: m1 is applied by now, and confirming it again changes nothing.

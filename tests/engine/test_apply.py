@@ -201,9 +201,10 @@ def test_mysql_partial_ddl_failure_names_the_statement_and_the_next_apply_resume
     step = report.steps[0]
     assert step.outcome == "failed" and step.statements_done == 2
     assert step.error == (
-        "(1050, \"Table 'm3' already exists\"); failed at statement 3 of 5; statements 1–2 are committed "
-        "(MySQL commits each DDL statement at once, so they cannot be rolled back); "
-        f"`migrator apply` resumes at statement 3, `migrator resolve {path} --database {mysql_url} ddl --pending` restarts it"
+        # The specification's sentence unbroken, then why it could not be undone.
+        "(1050, \"Table 'm3' already exists\"); failed at statement 3 of 5; statements 1–2 are committed; "
+        f"`migrator apply` resumes at statement 3, `migrator resolve {path} ddl --pending --database {mysql_url}` "
+        "restarts it (MySQL commits each DDL statement at once, so they cannot be rolled back)"
     )
     run_sql(mysql_url, "DROP TABLE m3")
     again = api.apply(path, mysql_url)
@@ -236,13 +237,31 @@ def test_a_non_transactional_step_journals_each_statement_and_resumes_after_the_
     assert fill.outcome == "failed" and fill.statements_done == 1
     assert fill.error.endswith(
         "; failed at statement 2 of 3; statement 1 is committed; "
-        f"`migrator apply` resumes at statement 2, `migrator resolve {path} --database {db_url} fill --pending` restarts it"
+        f"`migrator apply` resumes at statement 2, `migrator resolve {path} fill --pending --database {db_url}` restarts it"
     )
     path = write_plan(plan.replace("{second}", "2"))
     again = api.apply(path, db_url)
     assert again.ok and again.steps[1].verdict == "resume"
     assert run_sql(db_url, "SELECT id FROM nt ORDER BY id") == [(1,), (2,), (3,)]
     assert journal(db_url)[-1][:3] == ("fill", "applied", 3)
+
+
+def test_a_step_that_fails_at_its_first_statement_says_apply_runs_it_again(sqlite_url, write_plan):
+    # Nothing of it is committed: no statement to resume at, nothing to restart.
+    path = write_plan("""
+        migrator: 1
+        name: demo
+        phases:
+          - id: p
+            steps:
+              - id: fill
+                transaction: false
+                sql: [INSERT INTO missing (id) VALUES (1), CREATE TABLE later (id INTEGER)]
+    """)
+    fill = api.apply(path, sqlite_url).steps[0]
+    assert (fill.outcome, fill.statements_done) == ("failed", 0)
+    assert fill.error == ("no such table: missing; failed at statement 1 of 2; no statement of it is committed; "
+                          "`migrator apply` runs it again")
 
 
 BATCH = """
@@ -314,7 +333,7 @@ def test_a_manual_step_waits_with_exit_3_then_confirm_continues_and_journals_who
     assert outcomes(report) == [("before", "applied"), ("gate", "waiting"), ("after", "not_reached")]
     assert report.message == (
         "stopped at manual step gate, which waits for a person; when it is done, continue with: "
-        f"migrator apply {path} --database {db_url} --confirm gate"
+        f"migrator apply {path} --confirm gate --database {db_url}"
     )
     assert report.steps[1].instructions == "Run drizzle-kit push and answer its questions."
     report = api.apply(path, db_url, confirm=["gate"])

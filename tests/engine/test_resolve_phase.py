@@ -121,7 +121,7 @@ def test_the_failed_phase_verify_hint_names_resolve_applied_with_the_runs_option
     options = ["--database", sqlite_url, "--var", "second=5"]
     assert main(["apply", path, *options]) == 1
     out = capsys.readouterr().out
-    resolve = f"migrator resolve {path} --database {sqlite_url} --var second=5 one --applied"
+    resolve = f"migrator resolve {path} one --applied --database {sqlite_url} --var second=5"
     assert (f"next: fix what the verify of phase one found and run migrator apply {path} --database {sqlite_url} "
             f"--var second=5 again; it runs that verify again before going on (to accept phase one as it is "
             f"instead, run {resolve})\n") in out
