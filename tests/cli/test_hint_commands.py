@@ -8,8 +8,8 @@ import shlex
 import textwrap
 
 from migrator.commandline import resolve_command
-from migrator.db import create_engine
 from tests.cli.clirun import run, write_plan_file
+from tests.dbutil import run_sql as _sql
 
 PARTIAL = textwrap.dedent(
     """\
@@ -48,16 +48,6 @@ MANUALS = textwrap.dedent(
             sql: CREATE TABLE after_m2 (id INTEGER)
     """
 )
-
-
-def _sql(url: str, statement: str):
-    engine = create_engine(url)
-    try:
-        with engine.begin() as conn:
-            result = conn.exec_driver_sql(statement)
-            return [tuple(r) for r in result.fetchall()] if result.returns_rows else None
-    finally:
-        engine.dispose()
 
 
 # --- resolve hints carry --database and --var -------------------------------------------------

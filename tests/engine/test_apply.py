@@ -9,16 +9,7 @@ import sqlalchemy as sa
 from migrator import api
 from migrator.db import create_engine
 from migrator.errors import UsageError
-
-
-def run_sql(url: str, sql: str):
-    engine = create_engine(url)
-    try:
-        with engine.begin() as conn:
-            result = conn.exec_driver_sql(sql)
-            return result.all() if result.returns_rows else None
-    finally:
-        engine.dispose()
+from tests.dbutil import run_sql
 
 
 def journal(url: str, plan: str = "demo") -> list[tuple]:

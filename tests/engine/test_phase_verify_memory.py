@@ -18,6 +18,7 @@ from migrator.errors import Location, UsageError
 from migrator.plan.build import load_plan
 from migrator.plan.model import CheckSpec, Phase, Plan
 from migrator.render import render, render_summary
+from tests.dbutil import run_sql as _sql
 
 from .plans import LOC, step
 
@@ -38,16 +39,6 @@ phases:
       - id: make-u
         sql: CREATE TABLE u (id integer)
 """
-
-
-def _sql(url: str, statement: str):
-    engine = create_engine(url)
-    try:
-        with engine.begin() as conn:
-            result = conn.exec_driver_sql(statement)
-            return result.fetchall() if result.returns_rows else None
-    finally:
-        engine.dispose()
 
 
 def _has_table(url: str, name: str) -> bool:

@@ -8,9 +8,9 @@ import pytest
 
 from migrator import api
 from migrator.cli import main
-from migrator.db import create_engine
 from migrator.engine.journal import current_user
 from migrator.errors import UsageError
+from tests.dbutil import run_sql as _sql
 
 PLAN = """\
 migrator: 1
@@ -29,16 +29,6 @@ phases:
       - id: make-u
         sql: CREATE TABLE u (id integer)
 """
-
-
-def _sql(url: str, statement: str):
-    engine = create_engine(url)
-    try:
-        with engine.begin() as conn:
-            result = conn.exec_driver_sql(statement)
-            return [tuple(r) for r in result.fetchall()] if result.returns_rows else None
-    finally:
-        engine.dispose()
 
 
 def _phase_rows(url: str) -> list[tuple]:
