@@ -302,7 +302,7 @@ def _decide_step(
         if step.id in confirmed:
             d = Decision(step, "run", "confirmed with --confirm", entry=entry, confirmed=True)
         else:
-            d = Decision(step, "manual", f"waits for a person: confirm with --confirm {step.id}", entry=entry)
+            d = Decision(step, "manual", f"confirm with --confirm {step.id} when it is done", entry=entry)
     if d.executes and step.id in outcomes:
         verdict, reason = outcomes[step.id]
         d = Decision(step, verdict, reason, entry=entry)

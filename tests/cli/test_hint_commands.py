@@ -130,6 +130,8 @@ def test_the_dry_run_after_confirm_m1_names_a_command_that_keeps_it(sqlite_url, 
     assert code == 0
     expected = f"migrator apply {plan} --confirm m2 --database {sqlite_url} --confirm m1"
     assert f"next: manual step m2 waits for a person: confirm with {expected}\n" in out
+    # The verdict says it waits; the reason beside it says how to go on (not the same words twice).
+    assert "  m2: waits for a person — confirm with --confirm m2 when it is done\n" in out
 
 
 def test_an_apply_stopped_at_m2_after_confirm_m1_names_a_command_that_keeps_it(sqlite_url, tmp_path, capsys):
