@@ -106,13 +106,16 @@ class LockHeld(MigratorError):
 
     exit_code = 3
 
-    def __init__(self, holder: str, waited: float):
+    #: When each kind of lock is let go of (``Dialect.lock_kind``), for the message.
+    ENDS = {"session": "with that process's database session", "file": "when that process exits"}
+
+    def __init__(self, holder: str, waited: float, kind: str = "session"):
         self.holder = holder
         self.waited = waited
+        self.kind = kind
         super().__init__(
-            f"database locked by {holder}; waited {waited:g}s "
-            "(the lock ends with that process's database session or, on SQLite, with the "
-            "process itself, so a dead process cannot leave it stuck; retry later or raise --lock-timeout)"
+            f"database locked by {holder}; waited {waited:g}s (the lock ends {self.ENDS[kind]}, "
+            "so a dead process cannot leave it stuck; retry later or raise --lock-timeout)"
         )
 
 

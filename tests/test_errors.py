@@ -9,9 +9,11 @@ def test_lock_held_names_the_holder_and_the_way_out():
     assert (error.exit_code, error.holder) == (3, "migrator apply by ann@db1 pid 4121 since 12:03 UTC")
     assert str(error) == (
         "database locked by migrator apply by ann@db1 pid 4121 since 12:03 UTC; waited 30s "
-        "(the lock ends with that process's database session or, on SQLite, with the process itself, "
+        "(the lock ends with that process's database session, "
         "so a dead process cannot leave it stuck; retry later or raise --lock-timeout)"
     )
+    # SQLite's lock is a file lock: the OS lets go of it when the process exits.
+    assert "(the lock ends when that process exits, so a dead process" in str(LockHeld("pid 7", 1.0, kind="file"))
 
 
 def test_plan_invalid_lists_issues_in_file_order_with_a_cap():

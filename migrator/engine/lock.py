@@ -153,7 +153,7 @@ def file_lock(database: str | None, timeout: float, purpose: str) -> Iterator[No
             except BlockingIOError:
                 waited = time.monotonic() - start
                 if waited >= timeout:
-                    raise LockHeld(_file_holder(path), round(waited, 1)) from None
+                    raise LockHeld(_file_holder(path), round(waited, 1), kind="file") from None
                 time.sleep(min(_POLL_SECONDS, max(timeout - waited, 0.0)))
         _write_holder(fd, f"{holder_label(purpose)} since {now():%Y-%m-%d %H:%M:%S} UTC\n")
         try:
