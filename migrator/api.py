@@ -284,8 +284,8 @@ def apply_command_line(path, url: str | None = None, *, variables: dict[str, str
 
 def resolve_command_line(path, url: str | None = None, *, variables: dict[str, str] | None = None) -> str:
     """``migrator resolve PLAN`` with this command's ``--database`` and ``--var`` (as
-    :func:`apply_command_line`), for the hints that name ``resolve``; ``STEP --applied``
-    or ``STEP --pending`` follows it."""
+    :func:`apply_command_line`), for the hints that name ``resolve``; the engine puts
+    ``STEP --applied`` or ``STEP --pending`` right after PLAN (``commandline.with_arguments``)."""
     from migrator.commandline import resolve_command
 
     return resolve_command(str(path), database=url, variables=variables)

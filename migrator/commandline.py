@@ -58,9 +58,9 @@ def resolve_command(
     database: str | None = None,
     variables: Mapping[str, str] | None = None,
 ) -> str:
-    """``migrator resolve PLAN [--database URL] [--var k=v]...``, shell-quoted: the
-    part of a ``resolve`` command before ``STEP --applied|--pending``, which the
-    caller appends (``resolve`` takes no selection). Arguments as for :func:`apply_command`.
+    """``migrator resolve PLAN [--database URL] [--var k=v]...``, shell-quoted; the
+    caller puts ``STEP --applied|--pending`` after PLAN with :func:`with_arguments`
+    (``resolve`` takes no selection). Arguments as for :func:`apply_command`.
     """
     return " ".join(_command("resolve", source, database, variables))
 

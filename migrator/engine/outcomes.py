@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Mapping
 
+from migrator import commandline
 from migrator.commandline import with_arguments
 from migrator.engine.planner import EXECUTING_VERDICTS, Decision, ExecutionPlan, JournalState, decide
 from migrator.plan.model import Plan
@@ -118,16 +119,12 @@ def settled_report(xplan: ExecutionPlan, dialect: str, apply_command: str | None
 
 def default_apply_command(plan: Plan) -> str:
     """``migrator apply PLAN``, for runs whose caller gave no command line (tests, ``migrator test``)."""
-    from migrator.commandline import apply_command
-
-    return apply_command(plan.source)
+    return commandline.apply_command(plan.source)
 
 
 def default_resolve_command(plan: Plan) -> str:
     """``migrator resolve PLAN``, likewise."""
-    from migrator.commandline import resolve_command
-
-    return resolve_command(plan.source)
+    return commandline.resolve_command(plan.source)
 
 
 #: What to do about drift: the next step of a dry run or an ``apply`` that stops on it.
