@@ -27,10 +27,31 @@ def mask_text(text: str) -> str:
 
 
 def first_line(error: BaseException) -> str:
-    """A driver error's message, on one line, without SQLAlchemy's background link."""
-    text = str(error).strip()
+    """A driver error's message, on one line, without SQLAlchemy's background link.
+
+    The one place a database error becomes text: steps, checks, the journal and
+    connection failures all show it. A SQLAlchemy error is shown by the driver's
+    error it wraps.
+    """
+    orig = getattr(error, "orig", None)
+    if isinstance(orig, BaseException):
+        error = orig
+    args = error.args
+    # PyMySQL (and mysqlclient) errors carry (code, message), and str() would show that
+    # tuple; say the server's message first, then its code, as the mysql client does.
+    # OSError's (errno, text) is the same shape, but its str() already reads well.
+    if len(args) == 2 and type(args[0]) is int and isinstance(args[1], str) and not isinstance(error, OSError):
+        code, message = args
+        text = _first_text_line(message)
+        if text is None:
+            return type(error).__name__
+        return f"{text} (MySQL error {code})" if code else text
+    return _first_text_line(str(error)) or type(error).__name__
+
+
+def _first_text_line(text: str) -> str | None:
     for line in text.splitlines():
         line = line.strip()
         if line and not line.startswith("(Background on this error"):
             return line
-    return type(error).__name__
+    return None

@@ -22,3 +22,29 @@ def test_plan_invalid_lists_issues_in_file_order_with_a_cap():
     assert lines[0] == "p.yaml:1:1: phases[1]: bad"
     assert lines[49] == "p.yaml:50:1: phases[50]: bad"
     assert lines[50:] == ["... and 10 more"]
+
+
+def test_a_driver_error_is_one_line_with_mysqls_code_after_its_message():
+    import sqlite3
+
+    import psycopg
+    import pymysql
+    import sqlalchemy as sa
+
+    from migrator.urls import first_line
+
+    missing = pymysql.err.ProgrammingError(1146, "Table 'test.x' doesn't exist")
+    assert first_line(missing) == "Table 'test.x' doesn't exist (MySQL error 1146)"
+    # Wrapped by SQLAlchemy, the driver's error is what is shown (no [SQL: ...], no link).
+    assert first_line(sa.exc.ProgrammingError("SELECT 1 FROM x", {}, missing)) == (
+        "Table 'test.x' doesn't exist (MySQL error 1146)")
+    assert first_line(pymysql.err.OperationalError(2003, "Can't connect to MySQL server on 'h'\n(timed out)")) == (
+        "Can't connect to MySQL server on 'h' (MySQL error 2003)")
+    assert first_line(pymysql.err.InterfaceError(0, "")) == "InterfaceError"
+    # The other drivers' text is theirs, first line only.
+    assert first_line(psycopg.errors.UndefinedTable('relation "x" does not exist\nLINE 1: SELECT 1 FROM x')) == (
+        'relation "x" does not exist')
+    assert first_line(sqlite3.OperationalError("no such table: x")) == "no such table: x"
+    # (errno, text) is PyMySQL's shape too, but an OSError says it well already.
+    assert first_line(ConnectionRefusedError(111, "Connection refused")) == "[Errno 111] Connection refused"
+    assert first_line(RuntimeError("")) == "RuntimeError"

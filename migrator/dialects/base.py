@@ -113,12 +113,11 @@ class Dialect:
         return True
 
     def error_text(self, error: BaseException) -> str:
-        """The database's message for a failed statement, on one line."""
-        orig = getattr(error, "orig", None) or error
-        for line in str(orig).splitlines():
-            if line.strip():
-                return line.strip()
-        return type(orig).__name__
+        """The database's message for a failed statement, on one line (the same text
+        steps and the journal show)."""
+        from migrator.urls import first_line
+
+        return first_line(error)
 
     #: The identifier quote character (a quote inside a name is written twice).
     identifier_quote: ClassVar[str] = '"'

@@ -76,14 +76,6 @@ class MysqlDialect(Dialect):
 
         return alias(found) == alias(expected)
 
-    def error_text(self, error: BaseException) -> str:
-        orig = getattr(error, "orig", None) or error
-        args = getattr(orig, "args", ())
-        # PyMySQL errors are (code, message); show the server's message as it wrote it.
-        if len(args) == 2 and isinstance(args[0], int) and isinstance(args[1], str):
-            return args[1].strip().splitlines()[0] if args[1].strip() else str(args[0])
-        return super().error_text(error)
-
     # GET_LOCK names are server-wide, so the lock name includes the database's name (at
     # most 64 characters); the lock belongs to the session and the server releases it when
     # that ends. Driver-level SQL (``exec_driver_sql``), so that the driver-only no-op

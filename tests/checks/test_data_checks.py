@@ -11,7 +11,7 @@ from tests.checks.helpers import check, one, quoter, seed, spec
 MISSING_TABLE = {
     "sqlite": "no such table: ghosts",
     "postgresql": 'relation "ghosts" does not exist',
-    "mysql": "Table '{db}.ghosts' doesn't exist",
+    "mysql": "Table '{db}.ghosts' doesn't exist (MySQL error 1146)",
 }
 
 

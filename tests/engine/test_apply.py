@@ -193,7 +193,7 @@ def test_mysql_partial_ddl_failure_names_the_statement_and_the_next_apply_resume
     assert step.outcome == "failed" and step.statements_done == 2
     assert step.error == (
         # The specification's sentence unbroken, then why it could not be undone.
-        "(1050, \"Table 'm3' already exists\"); failed at statement 3 of 5; statements 1–2 are committed; "
+        "Table 'm3' already exists (MySQL error 1050); failed at statement 3 of 5; statements 1–2 are committed; "
         f"`migrator apply` resumes at statement 3, `migrator resolve {path} ddl --pending --database {mysql_url}` "
         "restarts it (MySQL commits each DDL statement at once, so they cannot be rolled back)"
     )
