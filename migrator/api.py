@@ -388,23 +388,33 @@ def apply(path, url: str | None = None, *, variables: dict[str, str] | None = No
     return replace(report, database=db.shown)
 
 
-def status(path, url: str | None = None, *, variables: dict[str, str] | None = None,
-           journal_table: str | None = None):
-    """Each step's state from the journal, drift marked; read-only, no lock."""
+def status(path, url: str | None = None, *, variables: dict[str, str] | None = None, phases=(), steps=(), skips=(),
+           tags=(), journal_table: str | None = None):
+    """Each step's state from the journal, drift marked; read-only, no lock.
+
+    Args:
+        phases, steps, skips, tags: the selection (``--phase/--step/--skip/--tag``),
+            as for :func:`apply`: only the selected steps are listed, in the phases
+            that keep one, and drift among the others is not reported.
+
+    Raises:
+        UsageError: an id or tag the plan does not have (exit 2).
+    """
     from dataclasses import replace
 
     from migrator.engine.outcomes import status_report
     from migrator.engine.shortcut import driver_status
 
     the_plan = load(path, variables)
+    selection = _selection(the_plan, phases, steps, skips, tags)
     journal = _journal(journal_table)
-    report = driver_status(the_plan, url, journal)  # without loading SQLAlchemy, where it can
+    report = driver_status(the_plan, url, journal, selection)  # without loading SQLAlchemy, where it can
     if report is not None:
         return report
     with _Database(url, missing_file="empty") as db:
         state = journal.read_state(db.conn, db.dialect, the_plan.name)
         db.conn.rollback()
-    return replace(status_report(the_plan, state, db.dialect.name), database=db.shown)
+    return replace(status_report(the_plan, state, db.dialect.name, selection), database=db.shown)
 
 
 def verify(path, url: str | None = None, *, variables: dict[str, str] | None = None, phases=(), steps=(), skips=(),

@@ -63,6 +63,19 @@ var_option = click.option("--var", "variables", multiple=True, metavar="NAME=VAL
 format_option = click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True, help="Output format.")
 
 
+class DialectChoice(click.Choice):
+    """A dialect name as plans spell it (spec section 2); the URL schemes' other names
+    (``postgres://``, ``mariadb://``, spec section 5) are taken for the same dialect."""
+
+    ALIASES = {"postgres": "postgresql", "mariadb": "mysql"}
+
+    def __init__(self) -> None:
+        super().__init__(("sqlite", "postgresql", "mysql"))
+
+    def convert(self, value, param, ctx):
+        return super().convert(self.ALIASES.get(value, value) if isinstance(value, str) else value, param, ctx)
+
+
 def selection_options(fn):
     """--phase/--step/--skip/--tag: which parts of the plan a command works on."""
     fn = click.option("--tag", "tags", multiple=True, metavar="TAG", help="Only steps with this tag (repeatable).")(fn)
@@ -104,7 +117,8 @@ def validate(ctx: click.Context, plans: tuple[str, ...], variables: tuple[str, .
 
 @cli.command("lint")
 @click.argument("plans", nargs=-1, required=True, type=click.Path(dir_okay=False))
-@click.option("--dialect", default="postgresql", show_default=True, type=click.Choice(("sqlite", "postgresql", "mysql")), help="Dialect the SQL is judged for.")
+@click.option("--dialect", default="postgresql", show_default=True, type=DialectChoice(),
+              help="Dialect the SQL is judged for (postgres and mariadb are taken for postgresql and mysql).")
 @format_option
 @var_option
 @click.pass_context
@@ -263,7 +277,8 @@ def _log_to_stderr(ctx: click.Context) -> None:
 @selection_options
 @format_option
 @click.option("--offline", is_flag=True, help="Without a database: every applicable step would run.")
-@click.option("--dialect", type=click.Choice(("sqlite", "postgresql", "mysql")), help="Dialect for --offline (default postgresql).")
+@click.option("--dialect", type=DialectChoice(),
+              help="Dialect for --offline (default postgresql; postgres and mariadb are taken for postgresql and mysql).")
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 4 when steps would run, 0 when nothing is pending.")
 @confirm_option
 @click.pass_context
@@ -334,13 +349,14 @@ def _write_summary(report, path: str) -> None:
 @plan_argument
 @database_option
 @var_option
+@selection_options
 @format_option
 @click.pass_context
-def status_command(ctx, plan_file, database, variables, fmt):
+def status_command(ctx, plan_file, database, variables, phases, steps, skips, tags, fmt):
     """Each step's state from the journal: applied at, by, duration, drift."""
     from migrator import api
 
-    _show(ctx, api.status(plan_file, _database(ctx, database), variables=_parse_vars(variables)), fmt)
+    _show(ctx, api.status(plan_file, **_plan_args(ctx, database, variables, phases, steps, skips, tags)), fmt)
 
 
 @cli.command("verify")

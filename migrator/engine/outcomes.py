@@ -12,7 +12,7 @@ from typing import Mapping
 
 from migrator import commandline
 from migrator.commandline import with_arguments
-from migrator.engine.planner import EXECUTING_VERDICTS, Decision, ExecutionPlan, JournalState, decide
+from migrator.engine.planner import EXECUTING_VERDICTS, Decision, ExecutionPlan, JournalState, Selection, decide
 from migrator.plan.model import Plan
 from migrator.report import PhaseResult, RunReport, StepResult
 
@@ -164,19 +164,27 @@ def next_steps(command: str, phases, status: str, resolve: str | None = None) ->
     return tuple(out)
 
 
-def status_report(plan: Plan, state: JournalState, dialect: str) -> RunReport:
-    """Each step's state from the journal (``status``), drift marked by the verdict."""
-    xp = decide(plan, state, dialect)
+def status_report(plan: Plan, state: JournalState, dialect: str, selection: Selection = Selection()) -> RunReport:
+    """Each step's state from the journal (``status``), drift marked by the verdict.
+
+    Only the steps ``selection`` includes are listed, and only the phases that keep
+    one; the planner gives a step left out no ``drift`` verdict, so its drift is not
+    this report's.
+    """
+    xp = decide(plan, state, dialect, selection)
     phases = []
     for phase in plan.phases:
         steps: list[StepResult] = []
         for d in xp.for_phase(phase.id):
+            if not d.selected:
+                continue
             result = base_result(d)
             if d.entry is None:
                 result = replace(result, state="pending")
             steps.append(result)
-        phases.append(PhaseResult(phase=phase.id, title=phase.title, steps=tuple(steps),
-                                  reverify=xp.reverify.get(phase.id)))
+        if steps:
+            phases.append(PhaseResult(phase=phase.id, title=phase.title, steps=tuple(steps),
+                                      reverify=xp.reverify.get(phase.id)))
     drift = [d.step.id for d in xp.decisions if d.verdict == "drift"]
     return RunReport(
         command="status", plan=plan.name, source=plan.source, phases=tuple(phases),

@@ -47,14 +47,16 @@ def settled_apply(plan: Plan, url: str | None, journal: Journal, selection: Sele
     return None if report is None else replace(report, database=target.shown)
 
 
-def driver_status(plan: Plan, url: str | None, journal: Journal) -> RunReport | None:
-    """The report of ``status`` (read-only, no lock, as on the full path); None when
-    only the full path can tell (no journal table yet, an unusual URL)."""
+def driver_status(plan: Plan, url: str | None, journal: Journal,
+                  selection: Selection = Selection()) -> RunReport | None:
+    """The report of ``status`` for the steps ``selection`` includes (read-only, no lock,
+    as on the full path); None when only the full path can tell (no journal table yet,
+    an unusual URL)."""
     read = _read_journal(url, journal, plan.name, locked=False)
     if read is None:
         return None
     state, dialect, target = read
-    return replace(status_report(plan, state, dialect.name), database=target.shown)
+    return replace(status_report(plan, state, dialect.name, selection), database=target.shown)
 
 
 def _read_journal(url: str | None, journal: Journal, plan: str, *,

@@ -162,9 +162,41 @@ def _facts_from_tree(tree) -> list[tuple[str, str]] | None:
         for action in tree.args.get("actions") or []:
             facts += _alter_action_facts(action, table, bool(tree.args.get("not_valid")))
     elif isinstance(tree, (exp.Update, exp.Delete)):
-        if not tree.args.get("where") and not tree.args.get("limit"):
+        if not tree.args.get("where") and not tree.args.get("limit") and not _joined_on_a_condition(tree):
             facts.append((UNBOUNDED_DML, _name(tree.this)))
     return facts
+
+
+def _joined_on_a_condition(tree) -> bool:
+    """Whether a multi-table UPDATE/DELETE (MySQL's ``UPDATE t JOIN o ON ... SET``,
+    ``DELETE t FROM t JOIN o ON ...``, ``DELETE FROM t USING t JOIN o ON ...``) bounds its
+    target by an inner join on a condition, as a WHERE would.
+
+    An outer join alone keeps every row of its preserved side, and a join without a
+    condition (CROSS JOIN, a comma) pairs every row with every row, so either leaves the
+    statement unbounded. PostgreSQL's ``UPDATE t ... FROM o`` and ``DELETE FROM t USING o``
+    never join ``t`` itself: without WHERE they are cross joins, and stay unbounded.
+    """
+    from sqlglot import exp
+
+    target = tree.this
+    if not isinstance(target, exp.Table):
+        return False
+    chain = target
+    using = tree.args.get("using") or []
+    if isinstance(tree, exp.Delete) and using:
+        # DELETE FROM t USING ...: t is bounded only where it is one of the USING tables
+        # (MySQL); a comma between USING tables is a join without a condition.
+        name = target.alias_or_name.lower()
+        if len(using) != 1 or not isinstance(using[0], exp.Table):
+            return False
+        chain = using[0]
+        members = [chain, *(j.this for j in chain.args.get("joins") or [])]
+        if name not in {m.alias_or_name.lower() for m in members}:
+            return False
+    joins = chain.args.get("joins") or []
+    conditioned = [j for j in joins if j.args.get("on") or j.args.get("using")]
+    return len(conditioned) == len(joins) and any(not j.args.get("side") for j in conditioned)
 
 
 def _alter_action_facts(action, table: str, not_valid: bool) -> list[tuple[str, str]]:

@@ -114,8 +114,8 @@ def test_a_permission_error_is_one_line_and_exit_1(pg_url, plan_file, capsys):
         url = sa.engine.make_url(pg_url).set(username=role, password="secret-pw").render_as_string(hide_password=False)
         code, out, err = run(capsys, "--database", url, "apply", plan_file)
         assert code == 1 and out == ""
-        assert err.strip().endswith(f"database error on postgresql+psycopg://{role}:***@127.0.0.1:5432/"
-                                    f"{sa.engine.make_url(pg_url).database}: permission denied for schema public")
+        shown = sa.engine.make_url(url).set(drivername="postgresql+psycopg").render_as_string(hide_password=True)
+        assert err.strip().endswith(f"database error on {shown}: permission denied for schema public")
         assert len(err.strip().splitlines()) == 1 and "secret-pw" not in err
     finally:
         with admin.begin() as conn:
@@ -164,3 +164,13 @@ def test_read_only_commands_do_not_create_a_missing_sqlite_file(capsys, plan_fil
     # apply then creates it, as the embedded database always has been.
     assert run(capsys, "apply", plan_file, "--database", f"sqlite:///{target}")[0] == 0
     assert target.exists()
+
+
+@pytest.mark.parametrize(("alias", "dialect"), [("mariadb", "mysql"), ("postgres", "postgresql")])
+def test_plan_offline_takes_the_url_schemes_dialect_names_and_shows_migrators(plan_file, capsys, alias, dialect):
+    code, out, _ = run(capsys, "plan", plan_file, "--offline", "--dialect", alias, "--format", "json")
+    assert code == 0 and json.loads(out)["dialect"] == dialect
+    code, out, _ = run(capsys, "plan", plan_file, "--offline", "--dialect", alias)
+    assert code == 0 and out.splitlines()[0] == f"Plan demo ({plan_file}): offline, for {dialect}"
+    code, _, err = run(capsys, "plan", plan_file, "--offline", "--dialect", "oracle")
+    assert code == 2 and "'oracle' is not one of 'sqlite', 'postgresql', 'mysql'." in err

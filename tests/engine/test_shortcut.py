@@ -73,12 +73,12 @@ def test_drift_is_reported_the_same_way_and_nothing_runs(db_url, write_plan):
     assert fast == _full_report(db_url, plan)
 
 
-def _full_status(url, plan):
+def _full_status(url, plan, selection=None):
     journal = Journal()
     with api._Database(url) as db:
         state = journal.read_state(db.conn, db.dialect, plan.name)
         db.conn.rollback()
-    return replace(status_report(plan, state, db.dialect.name), database=db.shown)
+    return replace(status_report(plan, state, db.dialect.name, selection or Selection()), database=db.shown)
 
 
 def test_status_through_the_driver_is_the_full_path_s_status(db_url, write_plan):
@@ -95,6 +95,14 @@ def test_status_through_the_driver_is_the_full_path_s_status(db_url, write_plan)
     assert fast is not None and fast.status == "drift"
     assert {s.step: s.state for s in fast.steps}["create-c"] == "pending"
     assert fast == _full_status(db_url, plan)
+
+    # A selection without the drifted step: the same report either way, and no drift in it.
+    selection = Selection(skips=("create-a",))
+    fast = driver_status(plan, db_url, Journal(), selection)
+    assert fast is not None and fast.status == "ok" and fast.message is None
+    assert [s.step for s in fast.steps] == ["create-b", "only-on-postgres", "create-c"]
+    assert fast == _full_status(db_url, plan, selection)
+    assert fast == api.status(more, db_url, skips=("create-a",))
 
 
 def test_anything_to_do_goes_the_full_way(db_url, write_plan):
@@ -153,7 +161,7 @@ def test_a_missing_sqlite_file_is_not_created(tmp_path, write_plan):
     assert not target.exists()
 
 
-@pytest.mark.parametrize("command", ["apply", "status"])
+@pytest.mark.parametrize("command", [["apply"], ["status"], ["status", "--step", "create-b"]])
 def test_a_no_op_apply_and_status_never_import_sqlalchemy(command, db_url, write_plan):
     url = db_url
     path = write_plan(PLAN)
@@ -161,14 +169,14 @@ def test_a_no_op_apply_and_status_never_import_sqlalchemy(command, db_url, write
     code = (
         "import sys\n"
         "from migrator import cli\n"
-        f"rc = cli.main([{command!r}, {path!r}, '--database', {url!r}])\n"
+        f"rc = cli.main([{command[0]!r}, {path!r}, *{command[1:]!r}, '--database', {url!r}])\n"
         "print(rc, 'sqlalchemy' in sys.modules)\n"
     )
     env = {k: v for k, v in os.environ.items() if k != "MIGRATOR_DATABASE_URL"}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.splitlines()[-1] == "0 False"
-    assert ("already applied" if command == "apply" else "applied") in out.stdout
+    assert ("already applied" if command == ["apply"] else "applied") in out.stdout
 
 
 @pytest.mark.parametrize("url", [

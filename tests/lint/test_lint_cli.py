@@ -112,3 +112,17 @@ def test_cli_exits_2_on_an_invalid_plan_or_dialect(tmp_path, plan_file, capsys):
     assert main(["lint", str(bad)]) == 2
     assert capsys.readouterr().err.startswith(f"{bad}:")
     assert main(["lint", str(plan_file), "--dialect", "oracle"]) == 2
+
+
+@pytest.mark.parametrize(("alias", "dialect"), [("mariadb", "mysql"), ("postgres", "postgresql")])
+def test_cli_takes_the_url_schemes_dialect_names(plan_file, capsys, alias, dialect):
+    assert main(["lint", str(plan_file), "--dialect", dialect, "--format", "json"]) == 1
+    expected = capsys.readouterr().out
+    assert main(["lint", str(plan_file), "--dialect", alias, "--format", "json"]) == 1
+    assert capsys.readouterr().out == expected
+    # The rules are the dialect's own: MySQL's reason, PostgreSQL's index rule.
+    findings = json.loads(expected)["findings"]
+    if dialect == "mysql":
+        assert findings[0]["why"].startswith("On a table with rows MySQL fills")
+    else:
+        assert [f["rule"] for f in findings] == ["not-null-without-default", "index-not-concurrent"]

@@ -157,6 +157,42 @@ def test_unbounded_dml_is_fine_in_a_batch_step():
     assert "unbounded-dml" in rules_of(make_step("DELETE FROM sessions"), "postgresql")
 
 
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "DELETE u FROM users u JOIN banned b ON b.user_id = u.id",
+        "UPDATE users u JOIN banned b ON b.user_id = u.id SET u.active = 0",
+        "UPDATE users u INNER JOIN banned b USING (id) SET u.active = 0",
+        "DELETE FROM u USING users u JOIN banned b ON b.user_id = u.id",
+        # A LEFT JOIN that only looks something up does not undo the inner join's bound.
+        "UPDATE users u JOIN banned b ON b.user_id = u.id LEFT JOIN notes n ON n.user_id = u.id SET u.note = n.text",
+    ],
+)
+def test_unbounded_dml_takes_mysqls_inner_join_on_a_condition_as_bounding(statement):
+    assert "unbounded-dml" not in rules_of(make_step(statement), "mysql")
+
+
+@pytest.mark.parametrize(
+    "dialect, statement",
+    [
+        # An outer join keeps every row of its preserved side; no condition pairs every row.
+        ("mysql", "UPDATE users u LEFT JOIN banned b ON b.user_id = u.id SET u.active = 0"),
+        ("mysql", "DELETE u FROM users u RIGHT JOIN banned b ON b.user_id = u.id"),
+        ("mysql", "DELETE u FROM users u CROSS JOIN banned b"),
+        ("mysql", "UPDATE users u, banned b SET u.active = 0"),
+        ("mysql", "UPDATE users u, banned b JOIN kept k ON k.id = b.id SET u.active = 0"),
+        ("mysql", "DELETE FROM u USING users u, banned b"),
+        # PostgreSQL's USING / FROM never joins the target itself: a cross join.
+        ("postgresql", "DELETE FROM users USING banned"),
+        ("postgresql", "UPDATE users SET active = false FROM banned"),
+        ("postgresql", "DELETE FROM users u USING banned b JOIN kept k ON k.id = b.id"),
+        ("postgresql", "UPDATE users SET active = false FROM banned b JOIN kept k ON k.id = b.id"),
+    ],
+)
+def test_unbounded_dml_still_fires_on_outer_cross_and_postgresql_joins(dialect, statement):
+    assert "unbounded-dml" in rules_of(make_step(statement), dialect)
+
+
 @pytest.mark.parametrize("rule", ["index-not-concurrent", "fk-validates-table", "set-not-null", "not-null-without-default"])
 def test_changes_to_a_table_created_in_the_same_step_are_fine(rule):
     statement = {
