@@ -54,6 +54,17 @@ OUTCOMES = (
 )
 
 
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """``"1 batch"``, ``"3 batches"``, ``"1,200 rows"``."""
+    return f"{n:,} {word if n == 1 else (many or word + 's')}"
+
+
+def statement_span(first: int, last: int) -> str:
+    """``"statement 3"`` or ``"statements 1–2"``: the words every message about
+    committed, resumed or listed statements of a step uses."""
+    return f"statement {first}" if first == last else f"statements {first}–{last}"
+
+
 def _plain(value: Any) -> Any:
     """Turn records, tuples and odd scalars into JSON-able values."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
@@ -145,7 +156,9 @@ class StepResult:
     ``verdict`` is one of :data:`VERDICTS` (what would happen / was decided),
     ``reason`` says why in one line. ``outcome`` is one of :data:`OUTCOMES`
     after ``apply`` and None in a dry run. ``state`` and the ``journal_*``
-    fields carry the journal's latest row (for ``status``).
+    fields carry the journal's latest row (for ``status``). ``statements[i]`` is
+    statement ``first_statement + i`` of the step: in a dry run, a step that resumes
+    lists only the statements it would run, and those before them are committed.
     """
 
     step: str
@@ -157,6 +170,7 @@ class StepResult:
     checksum: str = ""
     recorded_checksum: str | None = None
     statements: tuple[str, ...] = ()
+    first_statement: int = 1
     preconditions: tuple[CheckResult, ...] = ()
     verify: tuple[CheckResult, ...] = ()
     findings: tuple[Finding, ...] = ()

@@ -63,9 +63,14 @@ def dry_run(
             if not d.selected:
                 continue
             statements = step_statements(d.step, dialect) if d.verdict in _SHOWS_SQL else ()
+            first = 0
             if d.verdict == "resume" and d.resume_at:
-                statements = statements[d.resume_at:]
-            result = base_result(d, statements=statements, preconditions=step_checks.get(d.step.id, ()))
+                # Only what would run, numbered by its place in the step (as the runner
+                # resumes: at most past the last statement of a step that now has fewer).
+                first = min(d.resume_at, len(statements))
+                statements = statements[first:]
+            result = base_result(d, statements=statements, first_statement=first + 1,
+                                 preconditions=step_checks.get(d.step.id, ()))
             if d.verdict in _SHOWS_SQL:
                 result = replace(result, findings=_findings(d.step, dialect, statements))
             steps.append(result)

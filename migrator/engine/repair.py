@@ -125,8 +125,8 @@ def resolve_step(plan: Plan, state: JournalState, step_id: str, conn: sa.Connect
                  journal: Journal, *, applied: bool, run_by: str | None = None) -> RunReport:
     """Record by hand that a step is applied (``marked_applied``) or pending again.
 
-    Pending is journaled as ``skipped`` with all counters at 0: the next
-    ``apply`` runs the step again from its first statement.
+    Pending is journaled as ``skipped`` with its counters at 0: the next
+    ``apply`` runs the step again from its first statement (or batch).
     """
     try:
         step = plan.step(step_id)
@@ -142,8 +142,7 @@ def resolve_step(plan: Plan, state: JournalState, step_id: str, conn: sa.Connect
     started = now()
     xp = _recorded(plan, conn, dialect, journal, Row(
         plan=plan.name, phase=step.phase, step=step.id, checksum=step.checksum, status=status,
-        started_at=started, finished_at=started, rows_affected=0, statements_done=0, batches_done=0,
-        run_by=who, message=message,
+        started_at=started, finished_at=started, **_zero_counters(step), run_by=who, message=message,
     ))
     result = base_result(xp.decision(step.id))
     return RunReport(
@@ -151,6 +150,17 @@ def resolve_step(plan: Plan, state: JournalState, step_id: str, conn: sa.Connect
         phases=(PhaseResult(phase=step.phase, title=plan.phase(step.phase).title, steps=(result,)),),
         message=f"step {step.id} recorded as {'applied' if applied else 'pending'}", dialect=dialect.name,
     )
+
+
+def _zero_counters(step: Step) -> dict[str, int]:
+    """The counters the runner's rows keep for this kind of step, at 0: statements for
+    SQL, batches for a batch step, rows for all (the others' stay NULL, as the runner's)."""
+    counters = {"rows_affected": 0}
+    if step.action_kind in ("sql", "sql_file"):
+        counters["statements_done"] = 0
+    elif step.action_kind == "batch":
+        counters["batches_done"] = 0
+    return counters
 
 
 def resolve_phase(plan: Plan, state: JournalState, phase_id: str, conn: sa.Connection, dialect: Dialect,

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from migrator.commandline import apply_command as plan_apply_command
 from migrator.commandline import with_arguments
-from migrator.report import VERDICT_WORDS, VERDICTS, CheckResult, Finding, RunReport, StepResult
+from migrator.report import VERDICT_WORDS, VERDICTS, CheckResult, Finding, RunReport, StepResult, plural, statement_span
 
 #: How ``apply`` outcomes read in reports (``StepResult.outcome``).
 OUTCOME_WORDS = {
@@ -82,10 +82,6 @@ def shown_reason(step: StepResult) -> str:
             # journal row this run wrote says that.
             return step.journal_message.removeprefix(f"{step.outcome}: ")
     return step.reason
-
-
-def plural(n: int, word: str, many: str | None = None) -> str:
-    return f"{n:,} {word if n == 1 else (many or word + 's')}"
 
 
 def count_parts(report: RunReport) -> list[str]:
@@ -174,8 +170,8 @@ def duration(ms: int | None) -> str:
 def step_facts(step: StepResult) -> str:
     """``"2 statements, 1,200 rows, 3 batches, 340 ms"``: what an executed step did."""
     parts = []
-    if step.statements_done is not None and step.statements:
-        parts.append(f"{step.statements_done}/{len(step.statements)} statements")
+    if step.statements_done is not None and statement_count(step):
+        parts.append(f"{step.statements_done}/{statement_count(step)} statements")
     if step.rows_affected is not None:
         parts.append(plural(step.rows_affected, "row"))
     if step.batches_done is not None:
@@ -212,6 +208,30 @@ def one_line(text: str, limit: int = 0) -> str:
 def sql_block(statements: tuple[str, ...] | list[str]) -> str:
     """Statements as a script: each ended by ``;``, separated by a blank line."""
     return "\n\n".join(s.rstrip() + ";" for s in statements)
+
+
+def statement_count(step: StepResult) -> int:
+    """How many statements the step has: those listed and the committed ones before them."""
+    return step.first_statement - 1 + len(step.statements)
+
+
+def resumed_statements(step: StepResult) -> str:
+    """``"statements 3–4 of 4; statements 1–2 are already committed"`` for a step the dry
+    run resumes (its listed statements do not start at the first); "" otherwise."""
+    first, n = step.first_statement, statement_count(step)
+    if first == 1 or not step.statements:
+        return ""
+    are = "is" if first == 2 else "are"
+    return f"{statement_span(first, n)} of {n}; {statement_span(1, first - 1)} {are} already committed"
+
+
+def step_sql(step: StepResult) -> str:
+    """The step's listed statements as a script; when they do not start at its first
+    statement, each is headed by an SQL comment with its place (``-- statement 3 of 4``)."""
+    if step.first_statement == 1:
+        return sql_block(step.statements)
+    n = statement_count(step)
+    return sql_block([f"-- statement {step.first_statement + i} of {n}\n{s}" for i, s in enumerate(step.statements)])
 
 
 def cell(value) -> str:

@@ -167,11 +167,11 @@ def _step_details(report: RunReport, step: StepResult) -> list[str]:
         (step.outcome is None and step.verdict in c.EXECUTING_VERDICTS) or step.outcome == "failed"
     )
     if show_sql:
-        n = c.plural(len(step.statements), "statement")
+        n = c.resumed_statements(step) or c.plural(len(step.statements), "statement")
         summary = f"<code>{html.escape(step.step)}</code>: {n}"
         if step.title:
             summary += f" — {html.escape(c.one_line(step.title))}"
-        lines += [f"<details><summary>{summary}</summary>", "", fenced(c.sql_block(step.statements), "sql"), "", "</details>", ""]
+        lines += [f"<details><summary>{summary}</summary>", "", fenced(c.step_sql(step), "sql"), "", "</details>", ""]
     checks = [("precondition", x) for x in step.preconditions] + [("verify", x) for x in step.verify]
     if checks:
         lines += [f"Checks of {code(step.step)}:", ""]

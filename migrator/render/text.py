@@ -111,8 +111,9 @@ def _step_lines(report: RunReport, step: StepResult, st: Style) -> list[str]:
         (step.outcome is None and step.verdict in c.EXECUTING_VERDICTS) or step.outcome == "failed"
     )
     if show_sql:
-        lines.append("    SQL:")
-        lines += _indented(c.sql_block(step.statements), 6)
+        resumed = c.resumed_statements(step)
+        lines.append(f"    SQL ({resumed}):" if resumed else "    SQL:")
+        lines += _indented(c.step_sql(step), 6)
     if step.preconditions:
         lines.append("    preconditions:")
         lines += _check_lines(step.preconditions, 6, st)
