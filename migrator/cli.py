@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import click
 
 from migrator import __version__
-from migrator.errors import MigratorError, PlanInvalid, UsageError
+from migrator.errors import MigratorError, PlanInvalid, StepInterrupted, UsageError
 
 EXIT_BUG = 70
 EXIT_INTERRUPTED = 130
@@ -482,8 +482,11 @@ def _run(argv: list[str] | None) -> int:
         code = cli.main(args=argv, prog_name="migrator", standalone_mode=False)
     except click.exceptions.Exit as e:
         return e.exit_code
-    except click.Abort:
-        click.echo("migrator: aborted", err=True)
+    except click.Abort as e:
+        # click turns a Ctrl-C outside a step into Abort (after a blank line that ends the
+        # terminal's ^C); a prompt cut short by end of input stays "aborted".
+        interrupted = isinstance(e.__cause__ or e.__context__, KeyboardInterrupt)
+        click.echo("migrator: interrupted" if interrupted else "migrator: aborted", err=True)
         return EXIT_INTERRUPTED
     except click.ClickException as e:
         e.show()
@@ -493,6 +496,8 @@ def _run(argv: list[str] | None) -> int:
             click.echo(line, err=True)
         return e.exit_code
     except MigratorError as e:
+        if isinstance(e, StepInterrupted):
+            click.echo(err=True)  # ends the terminal's ^C, as click does for a Ctrl-C outside a step
         for line in e.lines():
             click.echo(f"migrator: {line}", err=True)
         return e.exit_code

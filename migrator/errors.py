@@ -130,6 +130,19 @@ class StepFailed(MigratorError):
         super().__init__(f"step {step} failed: {message}")
 
 
+class StepInterrupted(MigratorError):
+    """Ctrl-C stopped ``apply`` inside a step: ``left`` says what of the step the journal
+    and the database keep, ``next_apply`` what the next ``apply`` does about it."""
+
+    exit_code = 130
+
+    def __init__(self, step: str, left: str, next_apply: str):
+        self.step = step
+        self.left = left
+        self.next_apply = next_apply
+        super().__init__(f"interrupted during step {step} ({left}); {next_apply}")
+
+
 class JournalMismatch(MigratorError):
     """The journal disagrees with the plan (drift, or a step left running)."""
 

@@ -20,7 +20,7 @@ from typing import Callable, Mapping
 
 from migrator.errors import UsageError
 from migrator.plan.model import CheckSpec, Plan, Step
-from migrator.report import CheckResult
+from migrator.report import CheckResult, statement_span
 
 #: Journal statuses that count as "applied" (spec section 4).
 APPLIED_STATUSES = frozenset({"applied", "marked_applied"})
@@ -297,7 +297,7 @@ def _decide_step(
         wanted = ", ".join(step.when_dialects or ())
         return Decision(step, "not_applicable", f"only for {wanted}; this database is {dialect}", entry=entry)
 
-    d = _journal_verdict(plan, step, entry, dialect)
+    d = journal_verdict(plan, step, entry, dialect)
     if step.action_kind == "manual" and d.verdict in ("run", "rerun", "resume"):
         if step.id in confirmed:
             d = Decision(step, "run", "confirmed with --confirm", entry=entry, confirmed=True)
@@ -309,7 +309,7 @@ def _decide_step(
     return d
 
 
-def _journal_verdict(plan: Plan, step: Step, entry: JournalEntry | None, dialect: str) -> Decision:
+def journal_verdict(plan: Plan, step: Step, entry: JournalEntry | None, dialect: str) -> Decision:
     """The verdict from the step's journal state alone (spec section 4)."""
     if entry is None:
         return Decision(step, "run", "not applied yet")
@@ -359,13 +359,14 @@ def _journal_verdict(plan: Plan, step: Step, entry: JournalEntry | None, dialect
         n = len(statements_of(step.action, dialect))
         how = (
             f"failed with all {n} statements committed (its verify failed); runs only its verify again"
-            if done >= n else f"failed with statements 1–{done} committed; resumes at statement {done + 1}"
+            if done >= n else f"failed with {statement_span(1, done)} committed; resumes at statement {done + 1}"
         )
         if entry.checksum != step.checksum:
             # Fixing the failed statement is the usual way on; an edit of the committed
             # ones (or added/removed statements before the resume point) is not replayed.
-            how += (f" (the step changed since that attempt: statements 1–{done} as they are now are "
-                    "not run again; check them, or resolve --pending to restart it)")
+            as_now = "as it is now is" if done == 1 else "as they are now are"
+            how += (f" (the step changed since that attempt: {statement_span(1, done)} {as_now} not run again; "
+                    "check them, or resolve --pending to restart it)")
         return Decision(
             step,
             "resume",

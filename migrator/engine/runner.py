@@ -39,18 +39,23 @@ from migrator.engine.outcomes import (acts, apply_report, base_result, default_a
 from migrator.engine.planner import (
     Decision,
     ExecutionPlan,
+    JournalEntry,
     JournalState,
+    journal_verdict,
+    needs_resolve,
     precondition_outcome,
     unmet_requirement,
 )
 from migrator.engine.pysteps import PythonStepError, StepContext, load_function
-from migrator.errors import MigratorError, StepFailed
+from migrator.errors import MigratorError, StepFailed, StepInterrupted
 from migrator.plan.model import Phase, Step
-from migrator.report import CheckResult, RunReport, StepResult
+from migrator.report import CheckResult, RunReport, StepResult, plural, statement_span
 from migrator.sql.split import statements_of
 
 #: Outcomes after which a step counts as applied for ``requires`` in this run.
 _SATISFYING = frozenset({"applied", "already_applied", "marked_applied", "not_applicable"})
+#: Journal statuses of an attempt that committed part of a step (the planner resumes from them).
+_UNFINISHED = frozenset({"running", "partial", "failed"})
 
 
 @dataclass(frozen=True)
@@ -144,6 +149,10 @@ class Runner:
         self._checks: Checks | None = None
         #: The current step's `on_fail: warn` warnings, journaled in its rows' `message`.
         self._warning: str | None = None
+        #: The current step's journal state: its entry before this run, then the row of
+        #: its attempt as last written (a step without a transaction of its own); what
+        #: the next apply decides from when Ctrl-C stops the step.
+        self._journaled: JournalEntry | None = None
 
     @property
     def checks(self) -> Checks:
@@ -269,8 +278,13 @@ class Runner:
 
     def _step(self, d: Decision) -> StepResult:
         self._warning = None
+        self._journaled = d.entry
         try:
             return self._run_step(d)
+        except KeyboardInterrupt:
+            # Here the step's `with conn.begin()` blocks have rolled back; building the
+            # message touches no database, and a second Ctrl-C still interrupts it.
+            raise self._interrupted(d) from None
         finally:
             self._warning = None
 
@@ -357,6 +371,54 @@ class Runner:
             started=started, journal_message=failure.message,
         )
 
+    def _interrupted(self, d: Decision) -> StepInterrupted:
+        """What Ctrl-C in step ``d`` left behind, and what the next apply does about it: the
+        planner's own verdict on the journal state the step leaves, so the two cannot differ."""
+        entry = self._journaled
+        attempted = entry is not d.entry  # this attempt journaled a row: it commits as it goes
+        return StepInterrupted(d.step.id, self._left_behind(d.step, entry, attempted), self._next_apply(d, entry))
+
+    def _left_behind(self, step: Step, entry: JournalEntry | None, attempted: bool) -> str:
+        progress = entry if entry is not None and entry.status in _UNFINISHED else None
+        batches = (progress.batches_done or 0) if progress else 0
+        rows = (progress.rows_affected or 0) if progress else 0
+        counted = f"{plural(batches, 'batch', 'batches')}, {plural(rows, 'row', 'rows')}"
+        kind = step.action_kind
+        if kind == "batch":
+            return f"batch step: {counted} committed" if batches else "batch step: no batch committed"
+        if kind in ("sql", "sql_file"):
+            statements = step_statements(step, self.dialect.name)
+            if self._commits_per_statement(step, statements):
+                why = "transaction: false" if not step.transaction else "MySQL commits DDL statement by statement"
+                done = (progress.statements_done or 0) if progress else 0
+                return f"{why}: {_statements_committed(done, len(statements), running=attempted)}"
+        if kind == "python" and not step.transaction:
+            committed = f"{counted} of its ctx.batch committed" if batches else "nothing of it committed"
+            return f"transaction: false: {committed}"
+        if kind == "python" and not self.dialect.transactional_ddl:
+            return "its transaction was rolled back; any DDL it ran stays, as MySQL commits DDL at once"
+        return "its transaction was rolled back, nothing of it remains"
+
+    def _next_apply(self, d: Decision, entry: JournalEntry | None) -> str:
+        step = d.step
+        apply = self.options.apply_command or default_apply_command(self.plan)
+        if step.action_kind == "manual" and not d.confirmed:  # confirmed at the prompt: not in the command
+            apply = with_arguments(apply, "--confirm", step.id)
+        # The planner's verdict from the journal entry alone (spec section 4), not a copy of
+        # its rules: what this says is what the next apply decides.
+        verdict = journal_verdict(self.plan, step, entry, self.dialect.name)
+        if needs_resolve(verdict):
+            resolve = self.options.resolve_command or default_resolve_command(self.plan)
+            return (f"`{apply}` executes nothing until it is resolved: check the database, then run "
+                    f"`{with_arguments(resolve, step.id, '--applied')}` (it completed) or `--pending` (run it again)")
+        if verdict.verdict in ("run", "rerun"):
+            return f"`{apply}` runs it again"
+        if verdict.verdict == "resume" and step.action_kind == "batch":
+            return f"`{apply}` resumes it"
+        if verdict.verdict == "resume" and entry is not None and entry.status == "running":  # idempotent
+            return f"`{apply}` runs it again from the start (it is idempotent)"
+        return f"`{apply}` then: {verdict.reason}"
+
     # --- journal helpers -----------------------------------------------------------
 
     def _row(self, d: Decision, status: str, started, *, finished=None, message=None, statements_done=None,
@@ -385,9 +447,11 @@ class Runner:
             raise StepFailed(d.step.id, f"{message or status}; the journal could not record it: {db_error(e)}") from None
 
     def _start_attempt(self, d: Decision, started, *, statements_done=0, rows=0, batches=None) -> int:
+        row = self._row(d, "running", started, statements_done=statements_done, rows=rows, batches=batches)
         with self.conn.begin():
-            return self.journal.insert(self.conn, self._row(
-                d, "running", started, statements_done=statements_done, rows=rows, batches=batches))
+            row_id = self.journal.insert(self.conn, row)
+        self._journaled = _entry_of(row)
+        return row_id
 
     # --- actions -------------------------------------------------------------------
 
@@ -423,11 +487,7 @@ class Runner:
         return self.checks.evaluate(step.verify)
 
     def _sql(self, d: Decision, statements: tuple[str, ...], started):
-        step = d.step
-        per_statement = not step.transaction or (
-            not self.dialect.transactional_ddl and any(self.dialect.commits_implicitly(s) for s in statements)
-        )
-        if per_statement:
+        if self._commits_per_statement(d.step, statements):
             return self._sql_per_statement(d, statements, started)
         n = len(statements)
         position = {"i": 0}
@@ -448,6 +508,12 @@ class Runner:
                 "nothing of it remains)", statements_done=0,
             ) from None
         return rows, n, verify
+
+    def _commits_per_statement(self, step: Step, statements: tuple[str, ...]) -> bool:
+        """Whether the step's statements commit one by one: ``transaction: false``, or DDL on MySQL."""
+        return not step.transaction or (
+            not self.dialect.transactional_ddl and any(self.dialect.commits_implicitly(s) for s in statements)
+        )
 
     def _sql_per_statement(self, d: Decision, statements: tuple[str, ...], started):
         """Statements that commit one by one: journal ``running`` first, progress after each."""
@@ -492,9 +558,12 @@ class Runner:
 
     def _progress_row(self, d: Decision, row_id: int, started, *, status="running", finished=None,
                       statements_done=None, rows=None, batches=None, message=None) -> None:
-        self.journal.update(self.conn, row_id, self._row(
-            d, status, started, finished=finished, statements_done=statements_done, rows=rows, batches=batches,
-            message=message))
+        row = self._row(d, status, started, finished=finished, statements_done=statements_done, rows=rows,
+                        batches=batches, message=message)
+        self.journal.update(self.conn, row_id, row)
+        # Counted as committed once written: its transaction commits right after (Ctrl-C
+        # during a COMMIT cannot tell either way; sqlite3 raises it once the COMMIT is done).
+        self._journaled = _entry_of(row)
 
     def _batch(self, d: Decision, started, t0: float):
         step, action = d.step, d.step.action
@@ -510,12 +579,21 @@ class Runner:
         counts = {"rows": rows, "batches": batches, "this_run": 0}
         progress = self.options.progress
 
+        # A batch counts once its transaction (the batch and its progress row) commits:
+        # a batch whose progress row fails to write is rolled back and not counted.
+        uncommitted: dict[str, int] = {}
+
         def after_batch(n: int) -> None:
             if n > 0:
-                counts["rows"] += n
-                counts["batches"] += 1
-                counts["this_run"] += n
-            self._progress_row(d, row_id, started, rows=counts["rows"], batches=counts["batches"])
+                uncommitted.update(rows=counts["rows"] + n, batches=counts["batches"] + 1,
+                                   this_run=counts["this_run"] + n)
+            self._progress_row(d, row_id, started, rows=uncommitted.get("rows", counts["rows"]),
+                               batches=uncommitted.get("batches", counts["batches"]))
+
+        def committed() -> None:
+            counts.update(uncommitted)
+            uncommitted.clear()
+            report(False)
 
         def report(done: bool) -> None:
             if progress is not None:
@@ -532,7 +610,7 @@ class Runner:
             outcome = run_batches(
                 self.conn, action.sql, size=action.size, pause_s=action.pause_ms / 1000.0,
                 max_batches=action.max_batches, after_batch=after_batch,
-                on_committed=lambda: report(False),
+                on_committed=committed,
             )
         except sa.exc.StatementError as e:
             if self.conn.in_transaction():
@@ -621,6 +699,25 @@ class Runner:
         return rows, verify
 
 
+def _entry_of(row: Row) -> JournalEntry:
+    """A journal row as the planner reads it back."""
+    return JournalEntry(step=row.step, status=row.status, checksum=row.checksum, phase=row.phase,
+                        rows_affected=row.rows_affected, statements_done=row.statements_done,
+                        batches_done=row.batches_done, message=row.message)
+
+
+def _statements_committed(done: int, n: int, *, running: bool) -> str:
+    """How far a step whose statements commit one by one got; ``running``: it was stopped
+    while working on statement ``done + 1``, which may have completed (Ctrl-C does not
+    always stop a statement the server is running, and its journal update may not have run)."""
+    if done >= n:
+        return f"all {plural(n, 'statement')} committed"
+    if done == 0:
+        return f"no statement of {n} committed" + (", though statement 1 may have completed" if running else "")
+    committed = f"{statement_span(1, done)} of {n} committed"
+    return committed + (f", statement {done + 1} may have completed too" if running else "")
+
+
 def execute_statement(conn: sa.Connection, statement: str) -> int:
     """Run one statement as written (no bind-parameter parsing); rows it changed."""
     result = conn.exec_driver_sql(statement, execution_options={"no_parameters": True})
@@ -630,10 +727,10 @@ def execute_statement(conn: sa.Connection, statement: str) -> int:
 
 
 def db_error(e: BaseException) -> str:
+    """A failed statement's database error on one line (see :func:`migrator.urls.first_line`)."""
     from migrator.urls import first_line
 
-    orig = getattr(e, "orig", None)
-    return first_line(orig if orig is not None else e)
+    return first_line(e)
 
 
 def _partial_message(error: str, i: int, n: int, resolve: str, step: Step, dialect: Dialect, outside: bool) -> str:
@@ -642,7 +739,7 @@ def _partial_message(error: str, i: int, n: int, resolve: str, step: Step, diale
     k = i + 1
     if i == 0:  # nothing of it committed: nothing to resume or restart
         return f"{error}; failed at statement 1 of {n}; no statement of it is committed; `migrator apply` runs it again"
-    committed = "statement 1 is committed" if i == 1 else f"statements 1–{i} are committed"
+    committed = f"{statement_span(1, i)} {'is' if i == 1 else 'are'} committed"
     if step.idempotent:
         how = "`migrator apply` runs it again from the start (it is idempotent)"
     else:

@@ -36,7 +36,7 @@ from migrator.engine.journal import Journal
 from migrator.engine.planner import Decision, JournalState, decide
 from migrator.engine.repair import run_rollback
 from migrator.engine.runner import RunOptions, Runner
-from migrator.errors import MigratorError, UsageError
+from migrator.errors import MigratorError, StepInterrupted, UsageError
 from migrator.plan.model import Plan, Step
 from migrator.prove import snapshot
 from migrator.prove.proof import ProofReport, StepProof
@@ -111,7 +111,18 @@ def prove(plan: Plan, conn: sa.Connection, dialect: Dialect, journal: Journal, *
     Raises UsageError (exit 2) when the database already holds a journal for the
     plan, and :class:`SetupFailed` when the setup plan does not apply.
     """
-    return _Prover(plan, conn, dialect, journal, database).prove(setup)
+    try:
+        return _Prover(plan, conn, dialect, journal, database).prove(setup)
+    except StepInterrupted as e:
+        # The engine's message says how the next `apply` goes on; a proof is not resumed.
+        raise ProofInterrupted(f"interrupted during step {e.step} of `migrator test`; the proof is not "
+                               "resumed: run `migrator test` again on a fresh scratch database") from None
+
+
+class ProofInterrupted(MigratorError):
+    """Ctrl-C stopped ``migrator test`` inside a step."""
+
+    exit_code = StepInterrupted.exit_code
 
 
 class _Prover:

@@ -85,6 +85,9 @@ def test_ctrl_c_in_a_batch_exits_130_status_shows_the_progress_and_apply_continu
     # The batch in flight was rolled back: the journal counts exactly the committed rows.
     assert status == "running" and 3 <= batches == rows == done < 40
     assert query(db_url, "SELECT count(*) FROM items WHERE n > 1") == [(0,)]
+    # The message names the step, counts what the journal kept, and says how to go on.
+    assert err.endswith(f"\n\nmigrator: interrupted during step bump (batch step: {batches} batches, {rows} rows "
+                        f"committed); `migrator apply {plan} --database {db_url}` resumes it\n"), err
 
     shown = migrator("--database", db_url, "status", plan, cwd=tmp_path)
     assert shown.returncode == 0, shown.stderr
@@ -123,8 +126,8 @@ def test_editing_the_failed_statement_of_a_half_done_step_resumes_there_and_says
 
     write(tmp_path, HALF_DONE_PLAN.format(second="INSERT INTO h1 (id) VALUES (7)"))
     code, out, _ = run(capsys, "--database", db_url, "plan", path)
-    assert ("failed with statements 1–1 committed; resumes at statement 2 (the step changed since that attempt: "
-            "statements 1–1 as they are now are not run again; check them, or resolve --pending to restart it)") in out
+    assert ("failed with statement 1 committed; resumes at statement 2 (the step changed since that attempt: "
+            "statement 1 as it is now is not run again; check them, or resolve --pending to restart it)") in out
     code, out, err = run(capsys, "--database", db_url, "apply", path)
     assert code == 0, out + err
     assert query(db_url, "SELECT id FROM h1") == [(7,)]

@@ -90,4 +90,4 @@ def test_the_dry_run_of_a_step_whose_verify_failed_after_all_its_ddl_says_only_t
     assert d.reason == "failed with all 2 statements committed (its verify failed); runs only its verify again"
     half = JournalEntry(step="ddl", status="failed", checksum=s.checksum, statements_done=1, rows_affected=0)
     d = decide(plan(s), JournalState({"ddl": half}, exists=True), "mysql").decision("ddl")
-    assert (d.verdict, d.resume_at, d.reason) == ("resume", 1, "failed with statements 1–1 committed; resumes at statement 2")
+    assert (d.verdict, d.resume_at, d.reason) == ("resume", 1, "failed with statement 1 committed; resumes at statement 2")

@@ -421,3 +421,22 @@ def test_command_with_an_invalid_plan_exits_2(tmp_path, capsys):
     plan = _write(tmp_path, "migrator: 1\nname: x\n")
     assert main(["test", plan]) == 2
     assert "phases" in capsys.readouterr().err
+
+
+def test_ctrl_c_in_a_step_of_a_proof_names_the_step_and_does_not_offer_apply(sqlite_url, tmp_path, capsys):
+    # The engine's interrupt message tells how `apply` goes on; a proof is not resumed.
+    (tmp_path / "steps.py").write_text("def stop(ctx):\n    raise KeyboardInterrupt\n")
+    plan = _write(tmp_path, """
+migrator: 1
+name: proof-interrupted
+phases:
+  - id: only
+    steps:
+      - id: py
+        python: steps.py:stop
+""")
+    code = main(["--database", sqlite_url, "test", plan])
+    err = capsys.readouterr().err
+    assert code == 130
+    assert err.strip() == ("migrator: interrupted during step py of `migrator test`; the proof is not resumed: "
+                           "run `migrator test` again on a fresh scratch database")
