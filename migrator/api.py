@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from migrator.errors import Issue, MigratorError, PlanInvalid, UsageError
+from migrator.errors import DatabaseUnavailable, Issue, MigratorError, PlanInvalid, UsageError
 
 # --- validate / schema / init ------------------------------------------------
 
@@ -245,9 +245,11 @@ class _Database:
             pass  # the connection is already gone; so is its lock
         self.engine.dispose()
         if isinstance(exc, DBAPIError):
+            if self.dialect.names_no_database(exc):
+                raise DatabaseUnavailable(self.shown, first_line(exc)) from None
             # Permission denied, a lost connection, a server error outside any step:
             # one line (exit 1), never a traceback.
-            raise MigratorError(f"database error on {self.shown}: {first_line(exc.orig or exc)}") from None
+            raise MigratorError(f"database error on {self.shown}: {first_line(exc)}") from None
         return False
 
 

@@ -476,6 +476,16 @@ def main(argv: list[str] | None = None) -> int:
         gc.set_threshold(*threshold)
 
 
+def _click_error_line(e: click.ClickException) -> str:
+    """``Missing argument 'PLAN' (see `migrator apply --help`)``: click's message, and
+    where the command's options are described."""
+    message = " ".join(e.format_message().split())  # click wraps some messages over lines
+    ctx = getattr(e, "ctx", None)
+    if isinstance(e, click.UsageError) and ctx is not None:
+        return f"{message.rstrip('.')} (see `{ctx.command_path} --help`)"
+    return message
+
+
 def _run(argv: list[str] | None) -> int:
     verbose = any(a in ("-v", "--verbose", "-vv") for a in (argv if argv is not None else sys.argv[1:]))
     try:
@@ -489,7 +499,9 @@ def _run(argv: list[str] | None) -> int:
         click.echo("migrator: interrupted" if interrupted else "migrator: aborted", err=True)
         return EXIT_INTERRUPTED
     except click.ClickException as e:
-        e.show()
+        # One line, like every other bad input: click's own form is the usage, a hint and
+        # the error on four lines.
+        click.echo(f"migrator: {_click_error_line(e)}", err=True)
         return 2
     except PlanInvalid as e:
         for line in e.lines():  # each already starts with file:line:col

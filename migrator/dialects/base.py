@@ -112,6 +112,12 @@ class Dialect:
         ``referenced_type_name``, once their type families agree (``inspect`` checks those)."""
         return True
 
+    def names_no_database(self, error: BaseException) -> bool:
+        """Whether a driver error says the URL names something that is not a database of
+        this kind (bad input, exit 2, like an unreachable server) rather than a failure
+        inside one."""
+        return False
+
     def error_text(self, error: BaseException) -> str:
         """The database's message for a failed statement, on one line (the same text
         steps and the journal show)."""

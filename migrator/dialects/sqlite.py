@@ -3,6 +3,9 @@ from __future__ import annotations
 
 from migrator.dialects.base import Dialect
 
+#: sqlite3's result code for a file that is not a database.
+_SQLITE_NOTADB = 26
+
 
 class SqliteDialect(Dialect):
     name = "sqlite"
@@ -11,6 +14,12 @@ class SqliteDialect(Dialect):
     # migrator.engine.lock for why not the database's own write lock).
     lock_kind = "file"
     driver_parameter = ":{}"
+
+    def names_no_database(self, error: BaseException) -> bool:
+        # SQLite opens any file lazily; the first read of one that is not a database
+        # fails with SQLITE_NOTADB ("file is not a database").
+        orig = getattr(error, "orig", None) or error
+        return getattr(orig, "sqlite_errorcode", None) == _SQLITE_NOTADB
 
     def timestamp_parameter(self, value):
         # No timestamp type: the text SQLAlchemy's DateTime stores ("YYYY-MM-DD

@@ -173,4 +173,20 @@ def test_plan_offline_takes_the_url_schemes_dialect_names_and_shows_migrators(pl
     code, out, _ = run(capsys, "plan", plan_file, "--offline", "--dialect", alias)
     assert code == 0 and out.splitlines()[0] == f"Plan demo ({plan_file}): offline, for {dialect}"
     code, _, err = run(capsys, "plan", plan_file, "--offline", "--dialect", "oracle")
-    assert code == 2 and "'oracle' is not one of 'sqlite', 'postgresql', 'mysql'." in err
+    assert code == 2 and "'oracle' is not one of 'sqlite', 'postgresql', 'mysql' (see `migrator plan --help`)" in err
+
+
+@pytest.mark.parametrize("command", [
+    ["apply"], ["plan"], ["status"], ["verify"], ["rollback", "--last", "1", "--yes"],
+    ["resolve", "create-a", "--applied"], ["inspect"],
+])
+def test_a_sqlite_url_naming_a_file_that_is_not_a_database_is_bad_input(tmp_path, plan_file, capsys, command):
+    # SQLite opens any file; the first read says SQLITE_NOTADB. That is a wrong URL
+    # (exit 2, like an unreachable server), and the file is left as it was.
+    not_a_db = tmp_path / "notes.txt"
+    not_a_db.write_text("hello\n")
+    args = command[:1] + ([] if command == ["inspect"] else [plan_file]) + command[1:]
+    code, out, err = run(capsys, "--database", f"sqlite:///{not_a_db}", *args)
+    assert (code, out) == (2, "")
+    assert err == f"migrator: cannot connect to sqlite:///{not_a_db}: file is not a database\n"
+    assert not_a_db.read_text() == "hello\n"

@@ -59,7 +59,21 @@ def test_invalid_plan_exits_2_with_located_lines_on_stderr(tmp_path, capsys):
 
 def test_unknown_option_is_exit_2(capsys):
     assert main(["validate", "--nope", "x.yaml"]) == 2
-    assert "Error: No such option '--nope'." in capsys.readouterr().err
+    assert capsys.readouterr().err == "migrator: No such option '--nope' (see `migrator validate --help`)\n"
+
+
+@pytest.mark.parametrize("args, line", [
+    (["apply"], "migrator: Missing argument 'PLAN' (see `migrator apply --help`)"),
+    (["apply", "p.yaml", "--format", "bogus"],
+     "migrator: Invalid value for '--format': 'bogus' is not one of 'text', 'markdown', 'json' "
+     "(see `migrator apply --help`)"),
+    (["bogus"], "migrator: No such command 'bogus' (see `migrator --help`)"),
+    (["apply", "p.yaml", "--step"], "migrator: Option '--step' requires an argument."),
+])
+def test_a_command_line_mistake_is_one_line_and_exit_2(args, line, capsys):
+    # Like every other bad input: one line, not click's usage + hint + error.
+    assert main(args) == 2
+    assert capsys.readouterr().err == line + "\n"
 
 
 def _imported_modules(*args: str) -> set[str]:
