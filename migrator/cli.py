@@ -144,12 +144,14 @@ def schema() -> None:
 @click.argument("directory", required=False, default=".", type=click.Path(file_okay=False))
 @click.option("--name", default="plan.yaml", show_default=True, help="File name of the starter plan.")
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
-def init(directory: str, name: str, force: bool) -> None:
+@click.pass_context
+def init(ctx: click.Context, directory: str, name: str, force: bool) -> None:
     """Write a commented starter plan that passes validate."""
     from migrator import api
 
     path = api.init(directory, name=name, force=force)
-    click.echo(f"wrote {path}")
+    if not _quiet(ctx):
+        click.echo(f"wrote {path}")
 
 
 @cli.command()
@@ -166,9 +168,11 @@ def inspect(ctx: click.Context, database: str | None, fmt: str, emit_plan: str |
     from migrator.inspect import render_text
 
     result = api.inspect(_database(ctx, database))
+    # The plan is written before anything is shown: a bad --name or path is then
+    # one error line and exit 2, not a full report followed by an error.
+    written = api.write_inspect_plan(result, emit_plan, name=plan_name) if emit_plan else None
     _echo_lines(json.dumps(result.to_dict(), indent=2) if fmt == "json" else render_text(result))
-    if emit_plan:
-        written = api.write_inspect_plan(result, emit_plan, name=plan_name)
+    if emit_plan and not _quiet(ctx):
         # On stderr, so that --format json output stays one JSON document.
         click.echo(f"wrote {written}" if written else "nothing to fix: no plan written", err=True)
 
@@ -430,10 +434,13 @@ def resolve_command(ctx, plan_file, step, database, variables, lock_timeout, app
 def test_command(ctx, plan_file, database, setup, variables, fmt, lock_timeout):
     """Prove idempotent steps and rollbacks on a scratch database (default: a temporary SQLite file)."""
     from migrator import api
-    from migrator.prove.render import render
+    from migrator.prove.render import render, render_failures
 
     report = api.test_plan(plan_file, _database(ctx, database), setup=setup, variables=_parse_vars(variables), lock_timeout=lock_timeout)
-    _echo_lines(render(report, fmt))
+    if _quiet(ctx) and fmt == "text":  # -q: only errors, as for the other commands
+        _echo_lines(render_failures(report), err=True)
+    else:
+        _echo_lines(render(report, fmt))
     ctx.exit(report.exit_code)
 
 def _set_verbose(ctx: click.Context, _param, value: int) -> None:

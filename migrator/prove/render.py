@@ -39,8 +39,7 @@ def render_text(report: ProofReport) -> str:
         lines += [f"error: {report.error}", ""]
     width = max((len(p.step) for p in report.proofs), default=0)
     for p in report.proofs:
-        lines.append(f"  {_WORDS[p.status]:<9} {p.step:<{width}}  {p.kind or '-':<10}  {p.detail}")
-        lines += [f"{'':12}- {line}" for line in p.diff]
+        lines += _proof_lines(p, width)
     if report.not_applicable:
         lines += ["", f"not applicable on {report.dialect}: {', '.join(report.not_applicable)}"]
     if report.notes:
@@ -48,6 +47,22 @@ def render_text(report: ProofReport) -> str:
         lines += [f"note: {n}" for n in report.notes]
     lines += ["", report.summary()]
     return "\n".join(lines) + "\n"
+
+
+def render_failures(report: ProofReport) -> str:
+    """Only what failed, as in the text report (``-q``: only errors); empty when nothing did."""
+    failed = [p for p in report.proofs if p.status == "failed"]
+    lines = [f"error: {report.error}"] if report.error else []
+    width = max((len(p.step) for p in failed), default=0)
+    for p in failed:
+        lines += _proof_lines(p, width)
+    return "\n".join(lines) + "\n" if lines else ""
+
+
+def _proof_lines(p: StepProof, width: int) -> list[str]:
+    return [f"  {_WORDS[p.status]:<9} {p.step:<{width}}  {p.kind or '-':<10}  {p.detail}"] + [
+        f"{'':12}- {line}" for line in p.diff
+    ]
 
 
 def render_markdown(report: ProofReport) -> str:

@@ -210,7 +210,13 @@ class _Prover:
                                      f"{outcomes[step.id].error} (`migrator test` cannot do a person's work)"))
                 continue
             claims = [p for p in (idempotent.get(step.id), rollbacks.get(step.id)) if p is not None]
-            proofs.extend(claims or [_proof(step, None, "unproved", "not idempotent and no rollback")])
+            if not claims:
+                # An optional step that failed, or one skipped or blocked, says so: the
+                # report must not hide what happened to it in the first apply.
+                first_apply = outcomes[step.id]
+                why = "" if first_apply.outcome == "applied" else f"; {_why_not_applied(first_apply)}"
+                claims = [_proof(step, None, "unproved", f"not idempotent and no rollback{why}")]
+            proofs.extend(claims)
         return self._report(proofs, skipped_dialect, notes)
 
     def _report(self, proofs, not_applicable, notes, error=None) -> ProofReport:
@@ -323,13 +329,20 @@ class _Expectation:
 def _rollback_notes(first: _Recorder, order: list[str], rolled_back: set[str], steps, now: snapshot.Snapshot):
     notes = []
     stayed = [sid for sid in order if sid not in rolled_back and steps[sid].action_kind != "check"]
-    if stayed:
-        notes.append(f"steps that stayed applied during the rollback proof (no rollback): {', '.join(stayed)}")
+    no_rollback = [sid for sid in stayed if steps[sid].rollback is None]
+    # A failed rollback stops the pass: it and the older steps that have one stay applied too.
+    stopped = [sid for sid in stayed if steps[sid].rollback is not None]
+    if no_rollback:
+        notes.append(f"steps that stayed applied during the rollback proof (no rollback): {', '.join(no_rollback)}")
+    if stopped:
+        notes.append(f"steps that stayed applied during the rollback proof (their rollback failed or was not "
+                     f"reached): {', '.join(stopped)}")
+    rollbacks = "the rollbacks that ran" if stopped else "every rollback"
     left = snapshot.diff(first.before[order[0]], now, "after rolling back")
     if not left:
-        notes.append("after every rollback, newest first, the schema was back to before the plan")
+        notes.append(f"after {rollbacks}, newest first, the schema was back to before the plan")
     else:
-        notes.append(f"after every rollback, newest first, the schema differed from before the plan in "
+        notes.append(f"after {rollbacks}, newest first, the schema differed from before the plan in "
                      f"{len(left)} way(s)")
     return notes
 
