@@ -8,9 +8,12 @@ import shlex
 import shutil
 from pathlib import Path
 
+import pytest
+
 from migrator import api
 from migrator.cli import main
 from migrator.db import create_engine
+from migrator.errors import UsageError
 
 REPO = Path(__file__).resolve().parent.parent
 SETUP = str(REPO / "plans" / "seed-app" / "setup.yaml")
@@ -19,10 +22,16 @@ GATE = "drizzle-kit-decisions"
 
 PHASES = ["preparation", "schema", "data", "cleanup", "validation"]
 #: Steps that run on every dialect; the others have one variant per dialect.
+#: Phase 1's inventory: check steps that run before the manual gate.
+INVENTORY = ("inventory-tables", "inventory-foreign-keys")
+#: The seed's migration scripts, in the order its "Migration Order" recommends.
+SEED_SCRIPT_ORDER = [
+    "add-oauth-tables", "verify-job-compatibility", "migrate-to-job-system", "migrate-events-to-api", "migrate-workflows",
+]
 COMMON_STEPS = [
-    "verify-job-compatibility", "inventory-tables", "inventory-orphans",
-    GATE, "add-oauth-tables", "add-job-state-column", "migrate-to-job-system", "add-event-api-config-column",
-    "migrate-events-to-api", "migrate-workflows",
+    *INVENTORY,
+    GATE, "add-job-state-column", "add-event-api-config-column",
+    *SEED_SCRIPT_ORDER,
     "drop-script-executions", "drop-legacy-scripts",
     "validate-row-counts", "validate-data", "validate-foreign-keys", "validate-indexes", "validate-tables",
 ]
@@ -68,22 +77,28 @@ def test_seed_scenario_end_to_end(db_url, db_dialect):
     assert first.exit_code == 3, explain(first)
     assert first.status == "waiting"
     got = outcomes(first)
-    assert [got[s] for s in ("verify-job-compatibility", "inventory-tables", "inventory-orphans", GATE)] == [
-        "applied", "applied", "applied", "waiting",
-    ]
+    assert [got[s] for s in (*INVENTORY, GATE)] == ["applied", "applied", "waiting"]
     assert f"migrator apply {MIGRATION} --confirm {GATE} --database {db_url}" in first.message
-    # The inventory warns about the orphans (3, 2 and 1 rows), with samples.
-    warned = first.steps[[s.step for s in first.steps].index("inventory-orphans")]
-    assert [(c.held, c.count) for c in warned.preconditions] == [(False, 3), (False, 2), (False, 1)]
-    assert all(got[s] == "not_reached" for s in ("add-oauth-tables", "migrate-events-to-api", "validate-tables"))
+    # The inventory warns about the three foreign keys the seed found missing, and
+    # about the orphans (3, 2 and 1 rows) that would break them, with samples.
+    warned = first.steps[[s.step for s in first.steps].index("inventory-foreign-keys")]
+    assert [(c.kind, c.held, c.count) for c in warned.preconditions][3:] == [
+        ("no_orphans", False, 3), ("no_orphans", False, 2), ("no_orphans", False, 1),
+    ]
+    assert [(c.kind, c.held) for c in warned.preconditions][:3] == [("foreign_key_exists", False)] * 3
+    assert [w.split(" failed: ")[1] for w in warned.warnings][:3] == [
+        f"missing foreign key {t}.userId → users.id; phase 2 adds it"
+        for t in ("tool_audit_logs", "tool_rate_limits", "user_tool_quotas")
+    ]
+    assert all(got[s] == "not_reached" for s in (*SEED_SCRIPT_ORDER, "validate-tables"))
 
     # Confirmed: everything else runs, and the validation phase passes.
     second = api.apply(MIGRATION, db_url, yes=True, confirm=[GATE])
     assert second.exit_code == 0, explain(second)
     got = outcomes(second)
     mine = set(COMMON_STEPS) | set(DIALECT_STEPS[db_dialect])
-    assert {s: o for s, o in got.items() if s in mine and s not in ("verify-job-compatibility", "inventory-tables", "inventory-orphans")} == {
-        s: "applied" for s in mine if s not in ("verify-job-compatibility", "inventory-tables", "inventory-orphans")
+    assert {s: o for s, o in got.items() if s in mine and s not in INVENTORY} == {
+        s: "applied" for s in mine if s not in INVENTORY
     }
     assert {s for s, o in got.items() if o == "not_applicable"} == set().union(*DIALECT_STEPS.values()) - set(DIALECT_STEPS[db_dialect])
     validation = second.phases[PHASES.index("validation")]
@@ -109,6 +124,72 @@ def test_seed_scenario_end_to_end(db_url, db_dialect):
     again = api.apply(MIGRATION, db_url, yes=True)
     assert again.exit_code == 0, explain(again)
     assert set(outcomes(again).values()) == {"already_applied", "not_applicable"}
+
+    # Rollback, as the README says: back to the backfill (phases 4-5 and the index
+    # undone, the deprecated tables back), but no further: the data steps have none.
+    backfill = next(s for s in DIALECT_STEPS[db_dialect] if s.startswith("backfill-"))
+    back = api.rollback(MIGRATION, db_url, to=backfill, yes=True)
+    assert back.exit_code == 0, explain(back)
+    assert scalar(db_url, "SELECT count(*) FROM scripts") == 0
+    with pytest.raises(UsageError, match=f"cannot roll back: step {backfill} has no rollback; nothing was rolled back"):
+        api.rollback(MIGRATION, db_url, to="migrate-workflows", yes=True)
+    forth = api.apply(MIGRATION, db_url, yes=True)
+    assert forth.exit_code == 0, explain(forth)
+    assert all(c.held for s in forth.phases[PHASES.index("validation")].steps for c in s.verify)
+
+
+def test_the_plans_tell_the_seeds_story():
+    """The seed's five phases, its scripts in its recommended order with their
+    idempotency, the optional pre-flight check and the person's phase."""
+    from migrator.plan.build import load_plan
+
+    plan = load_plan(MIGRATION)
+    assert [(p.id, p.title) for p in plan.phases] == [
+        ("preparation", "Phase 1: Pre-Migration Preparation"),
+        ("schema", "Phase 2: Database Schema Migration"),
+        ("data", "Phase 3: Data Migration"),
+        ("cleanup", "Phase 4: Post-Migration Cleanup"),
+        ("validation", "Phase 5: Validation"),
+    ]
+    steps = {s.id: s for s in plan.steps}
+    # Phase 1 only checks; Phase 2 starts with the Drizzle Kit questions a person answers.
+    assert [s.id for s in plan.phases[0].steps] == list(INVENTORY)
+    assert {steps[s].action_kind for s in INVENTORY} == {"check"}
+    assert (plan.phases[1].steps[0].id, plan.phases[1].steps[0].action_kind) == (GATE, "manual")
+    # Phase 3 runs the seed's scripts in its order: add-oauth-tables, the optional
+    # pre-flight check, migrate-to-job-system, migrate-events-to-api, migrate-workflows.
+    assert [s.id for s in plan.phases[2].steps][:5] == SEED_SCRIPT_ORDER
+    assert all(steps[s].idempotent for s in SEED_SCRIPT_ORDER)
+    assert [s for s in SEED_SCRIPT_ORDER if steps[s].optional] == ["verify-job-compatibility"]
+    # create-test-events.ts, the seed's one script that is not idempotent, is the setup's data.
+    setup_steps = {s.id: s for s in load_plan(SETUP).steps}
+    assert "create-test-events.ts" in setup_steps["load-sample-data"].description
+    assert not setup_steps["load-sample-data"].idempotent
+
+
+def test_optional_preflight_check_fails_with_a_warning_and_the_migration_goes_on(db_url, tmp_path):
+    """verify-job-compatibility is optional, as in the seed: jobs with a status the
+    job system does not know make it fail, the run goes on (the backfill maps them
+    to 'pending'), and the summary report says what failed and why."""
+    from migrator.render import render_summary
+
+    assert api.apply(SETUP, db_url, yes=True).exit_code == 0
+    engine = create_engine(db_url)
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("UPDATE jobs SET status = 'cancelled' WHERE id IN (7, 8)")
+    finally:
+        engine.dispose()
+    report = api.apply(MIGRATION, db_url, yes=True, confirm=[GATE])
+    assert report.exit_code == 0, explain(report)
+    got = outcomes(report)
+    assert got["verify-job-compatibility"] == "optional_failed"
+    assert got["migrate-to-job-system"] == got["validate-tables"] == "applied"
+    assert scalar(db_url, "SELECT state FROM jobs WHERE id = 7") == "pending"
+    summary = render_summary(report, date="2025-07-14")
+    skipped = summary.split("## Skipped / Failed", 1)[1].split("## Next Steps", 1)[0]
+    assert "`verify-job-compatibility` (phase `data`) — failed (optional, the run went on)" in skipped
+    assert "every legacy job status has a job-system state: query returned 2 rows, expected none" in skipped
 
 
 def test_foreign_key_halts_on_orphans_and_shows_them(sqlite_url):
