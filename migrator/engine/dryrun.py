@@ -3,7 +3,8 @@
 The dry run asks the same planner as ``apply``; the only thing it adds is a
 read-only evaluation of the preconditions of the steps that would run, inside
 a transaction that is rolled back, whose failures turn verdicts into ``skip``
-or ``mark_applied`` exactly as ``apply`` would. Those checks see the database as
+or ``mark_applied`` exactly as ``apply`` would; a failure that would halt ``apply``
+leaves the verdict and is added to the reason. Those checks see the database as
 it is now: when an earlier step of the same run would change it, the reason says
 so.
 """
@@ -51,8 +52,9 @@ def dry_run(
     xp = decide(plan, state, dialect, selection, confirmed=confirmed, resolve_command=resolve)
     step_checks: dict[str, tuple[CheckResult, ...]] = {}
     phase_checks: dict[str, tuple[CheckResult, ...]] = {}
+    halts: dict[str, str] = {}  # step id -> why apply would halt there
     if conn is not None and not xp.stop:
-        outcomes = _evaluate_preconditions(xp, conn, state, step_checks, phase_checks)
+        outcomes = _evaluate_preconditions(xp, conn, state, step_checks, phase_checks, halts)
         if outcomes:
             xp = decide(plan, state, dialect, selection, confirmed=confirmed, precondition_outcomes=outcomes,
                         resolve_command=resolve)
@@ -69,8 +71,11 @@ def dry_run(
                 # resumes: at most past the last statement of a step that now has fewer).
                 first = min(d.resume_at, len(statements))
                 statements = statements[first:]
+            reason = d.reason
+            if d.verdict in _CHANGES_DB and d.step.id in halts:
+                reason = f"{reason}; {halts[d.step.id]}" if reason else halts[d.step.id]
             result = base_result(d, statements=statements, first_statement=first + 1,
-                                 preconditions=step_checks.get(d.step.id, ()))
+                                 preconditions=step_checks.get(d.step.id, ()), reason=reason)
             if d.verdict in _SHOWS_SQL:
                 result = replace(result, findings=_findings(d.step, dialect, statements))
             steps.append(result)
@@ -92,8 +97,9 @@ def _findings(step, dialect: str, statements) -> tuple:
     return lint_step(step, dialect, list(statements))
 
 
-def _evaluate_preconditions(xp: ExecutionPlan, conn, state: JournalState, step_checks, phase_checks) -> dict:
-    """Evaluate, read-only, the preconditions of what would run; the outcomes for ``decide``."""
+def _evaluate_preconditions(xp: ExecutionPlan, conn, state: JournalState, step_checks, phase_checks, halts) -> dict:
+    """Evaluate, read-only, the preconditions of what would run; the outcomes for ``decide``.
+    ``halts`` gets, per step, why ``apply`` would halt there (no verdict says that)."""
     outcomes: dict[str, tuple[str, str]] = {}
     checks = None
     earlier_changes = False  # an earlier step of this run would change the database
@@ -113,6 +119,9 @@ def _evaluate_preconditions(xp: ExecutionPlan, conn, state: JournalState, step_c
                         for d in running:
                             outcomes[d.step.id] = (action, _caveat(f"phase {phase.id}: {reason}", earlier_changes))
                         continue
+                    if action == "halt":
+                        for d in running:
+                            halts[d.step.id] = _caveat(f"apply would halt at phase {phase.id}: {reason}", earlier_changes)
                 for d in running:
                     if d.step.preconditions:
                         results = checks.evaluate(d.step.preconditions)
@@ -121,6 +130,8 @@ def _evaluate_preconditions(xp: ExecutionPlan, conn, state: JournalState, step_c
                         if action in ("skip", "mark_applied"):
                             outcomes[d.step.id] = (action, _caveat(reason, earlier_changes))
                             continue
+                        if action == "halt":
+                            halts[d.step.id] = _caveat(f"apply would halt here: {reason}", earlier_changes)
                     earlier_changes = earlier_changes or d.step.action_kind not in ("check", "manual")
         finally:
             tx.rollback()  # read-only: nothing a check did may stay

@@ -1,6 +1,8 @@
 """What the text and Markdown renderers share: words, counts, durations, symbols."""
 from __future__ import annotations
 
+import re
+
 from migrator.commandline import apply_command as plan_apply_command
 from migrator.commandline import with_arguments
 from migrator.report import VERDICT_WORDS, VERDICTS, CheckResult, Finding, RunReport, StepResult, plural, statement_span
@@ -195,6 +197,45 @@ def check_detail(check: CheckResult) -> str:
     if check.held is False and check.on_fail and check.on_fail != "halt":
         parts.append(f"on_fail: {check.on_fail}")
     return "; ".join(parts)
+
+
+def check_line(check: CheckResult, *, negated: bool = False) -> tuple[bool | None, str]:
+    """How one check's line reads: its mark (True ✓, False ✗, None not evaluated) and detail.
+
+    ``negated``: the check is the one a ``not`` negates. Its not holding is what the
+    ``not`` needs, so the mark says whether its result is the one wanted and the
+    detail says so in words; its record (and the JSON) keeps its own ``held``. A check
+    that could not run (``error``) is marked ✗ either way: it proves nothing.
+    """
+    detail = check_detail(check) or check_status_word(check)
+    if not negated or check.held is None or check.error:
+        return check.held, detail
+    if check.held:
+        return False, f"holds, but must not: {detail}"
+    return True, f"does not hold, as expected: {detail}"
+
+
+def negates(check: CheckResult) -> bool:
+    """The children of this check are shown negated (:func:`check_line`)."""
+    return check.kind == "not"
+
+
+#: Where the `on_fail: warn` warnings start in a journal row's message: the runner
+#: writes ``warning: A; B``, after the row's own message and ``; `` when it has one.
+_WARNINGS_START = re.compile(r"(?:^|; )warning: ")
+#: Between two warnings: each is ``precondition ... failed...`` (precondition_outcome),
+#: and a warning's own text may hold ``; `` too.
+_NEXT_WARNING = re.compile(r"; (?=precondition )")
+
+
+def journal_notes(message: str | None) -> tuple[str, list[str]]:
+    """A journal row's message as (the row's own message, the warnings journaled with it)."""
+    if not message:
+        return "", []
+    start = _WARNINGS_START.search(message)
+    if start is None:
+        return message, []
+    return message[: start.start()], _NEXT_WARNING.split(message[start.end():])
 
 
 def one_line(text: str, limit: int = 0) -> str:

@@ -185,16 +185,16 @@ def _check_items(checks: Iterable[CheckResult], indent: int = 0) -> list[str]:
     return [line for check in checks for line in _check_item(check, indent=indent)]
 
 
-def _check_item(check: CheckResult, *, prefix: str = "", indent: int = 0) -> list[str]:
+def _check_item(check: CheckResult, *, prefix: str = "", indent: int = 0, negated: bool = False) -> list[str]:
     pad = " " * indent
-    detail = c.check_detail(check) or c.check_status_word(check)
-    lines = [f"{pad}- {_CHECK_ICONS[check.held]} {prefix}{text(check.label)} — {text(detail)}"]
-    if check.held is False and check.message:
+    mark, detail = c.check_line(check, negated=negated)
+    lines = [f"{pad}- {_CHECK_ICONS[mark]} {prefix}{text(check.label)} — {text(detail)}"]
+    if mark is False and check.held is False and check.message:
         lines.append(f"{pad}  - {text(check.message)}")
     if check.sample:
         lines += [""] + [f"{pad}  {row}" for row in _sample_table(check)] + [""]
     for child in check.children:
-        lines += _check_item(child, indent=indent + 2)
+        lines += _check_item(child, indent=indent + 2, negated=c.negates(check))
     return lines
 
 
@@ -363,15 +363,9 @@ def _key_findings(report: RunReport) -> list[str]:
             for scope, x in checks
         ]
         items.append([f"**Verification**: {passed} of {c.plural(len(checks), 'check')} passed", *sub])
-    warnings = [(s.step, w) for s in report.steps for w in s.warnings]
-    warnings += [(s.step, s.error or "failed") for s in report.steps if s.outcome == "optional_failed"]
-    # A step's own warnings already name its failed `on_fail: warn` preconditions;
-    # a phase's are in no step's warnings, so they are listed here.
-    warned_checks = [(p.phase, x) for p in report.phases for x in p.preconditions if x.held is False and x.on_fail == "warn"]
-    if warnings or warned_checks:
-        sub = [f"   - {code(step)}: {text(w)}" for step, w in warnings]
-        sub += [f"   - phase {code(phase)}: precondition {text(x.label)} failed — {text(c.check_detail(x))}" for phase, x in warned_checks]
-        items.append([f"**Warnings**: {len(sub)}", *sub])
+    warnings = _warning_items(report)
+    if warnings:
+        items.append([f"**Warnings**: {len(warnings)}", *(f"   - {w}" for w in warnings)])
     if report.findings:
         sub = [
             f"   - {_SEVERITY_ICONS.get(f.severity, '')} {code(f.rule)} in {code(f.step)}{' (accepted)' if f.accepted else ''}: {prose(f.why)}"
@@ -384,6 +378,25 @@ def _key_findings(report: RunReport) -> list[str]:
     for i, (head, *sub) in enumerate(items, 1):
         lines += [f"{i}. {head}", *sub, ""]
     return lines[:-1]
+
+
+def _warning_items(report: RunReport) -> list[str]:
+    """Each warning of the plan's steps, as Markdown: this run's, then those an earlier
+    run journaled for a step this one found applied (the warnings of its journal row)."""
+    warnings = [(s.step, w) for s in report.steps for w in s.warnings]
+    warnings += [(s.step, s.error or "failed") for s in report.steps if s.outcome == "optional_failed"]
+    items = [f"{code(step)}: {text(w)}" for step, w in warnings]
+    # A step's own warnings already name its failed `on_fail: warn` preconditions;
+    # a phase's are in no step's warnings, so they are listed here.
+    items += [
+        f"phase {code(p.phase)}: precondition {text(x.label)} failed — {text(c.check_detail(x))}"
+        for p in report.phases for x in p.preconditions if x.held is False and x.on_fail == "warn"
+    ]
+    for s in report.steps:
+        if s.outcome in ("already_applied", "filtered") and s.state in ("applied", "marked_applied"):
+            when = f"raised by an earlier run, {s.finished_at}" if s.finished_at else "raised by an earlier run"
+            items += [f"{code(s.step)}: {text(w)} ({text(when)})" for w in c.journal_notes(s.journal_message)[1]]
+    return items
 
 
 _NOT_DONE_WHY = {
@@ -408,7 +421,12 @@ def _skipped_failed(report: RunReport) -> list[str]:
             if s.outcome == "blocked" and s.blocked_by and (not why or s.blocked_by not in why):
                 why = f"{why}; blocked by {s.blocked_by}" if why else f"blocked by {s.blocked_by}"
             lines.append(f"- {code(s.step)} (phase {code(s.phase)}) — {_NOT_DONE_WHY[s.outcome]}" + (f": {text(why)}" if why else ""))
-    return lines or ["Nothing was skipped or failed."]
+    if lines:
+        return lines
+    warned = len(_warning_items(report))
+    # Warned is not done badly, but "nothing" must not hide it (they are listed once, above).
+    return [f"Nothing was skipped or failed; {c.plural(warned, 'warning')} {'is' if warned == 1 else 'are'} "
+            "listed under Key Findings." if warned else "Nothing was skipped or failed."]
 
 
 def _next_steps(report: RunReport) -> list[str]:

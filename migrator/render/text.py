@@ -132,19 +132,19 @@ def _indented(text: str, n: int, st: Style | None = None, tone: str = "") -> lis
     return [pad + (st(line, tone) if st and tone else line) if line.strip() else "" for line in text.splitlines()]
 
 
-def _check_lines(checks: Iterable[CheckResult], n: int, st: Style) -> list[str]:
+def _check_lines(checks: Iterable[CheckResult], n: int, st: Style, *, negated: bool = False) -> list[str]:
     lines = []
     pad = " " * n
     for check in checks:
-        symbol, tone = _SYMBOLS[check.held]
-        detail = c.check_detail(check) or c.check_status_word(check)
+        mark, detail = c.check_line(check, negated=negated)
+        symbol, tone = _SYMBOLS[mark]
         lines.append(f"{pad}{st(symbol, tone)} {check.label} — {detail}")
-        if check.held is False and check.message:
+        if mark is False and check.held is False and check.message:
             lines.append(f"{pad}  {check.message}")
         if check.sample:
             lines += _table_lines(check.columns, check.sample, n + 2)
         if check.children:
-            lines += _check_lines(check.children, n + 2, st)
+            lines += _check_lines(check.children, n + 2, st, negated=c.negates(check))
     return lines
 
 
@@ -205,7 +205,10 @@ def _status_lines(report: RunReport, st: Style) -> list[str]:
             if s.state in ("running", "partial"):
                 lines.append("    " + st(_progress_so_far(s), "dim"))
             if s.journal_message:
-                lines.append("    " + st(c.one_line(s.journal_message, 160), "dim"))
+                # Whole: each journaled warning on a line of its own, as apply showed them.
+                own, warnings = c.journal_notes(s.journal_message)
+                notes = ([own] if own else []) + ["warning: " + w for w in warnings]
+                lines += ["    " + st(c.one_line(note), "dim") for note in notes]
         if phase.reverify:
             lines += _indented(phase.reverify, 2, st, "warn")
         lines.append("")

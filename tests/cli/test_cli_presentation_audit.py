@@ -1,0 +1,117 @@
+"""End to end, on each dialect: the dry run's note on a precondition that would halt
+`apply`, `status` showing every journaled warning, and the `apply --report` of the run
+that finishes a plan listing the warnings an earlier run journaled."""
+from __future__ import annotations
+
+import json
+import re
+import textwrap
+
+from tests.cli.clirun import run, write_plan_file
+
+CAVEAT = " (checked against the database as it is now; earlier steps of this run may change that)"
+
+HALTS = textwrap.dedent(
+    """\
+    migrator: 1
+    name: halts
+    phases:
+      - id: a
+        steps:
+          - id: guarded-first
+            preconditions:
+              - table_exists: nowhere
+            sql: SELECT 1
+            rollback: SELECT 1
+          - id: make
+            sql: CREATE TABLE made (id INTEGER)
+            rollback: DROP TABLE made
+          - id: use
+            preconditions:
+              - table_exists: made
+                message: run make first
+            sql: INSERT INTO made (id) VALUES (1)
+            rollback: DELETE FROM made
+      - id: b
+        preconditions:
+          - table_exists: made
+        steps:
+          - id: later
+            sql: SELECT 2
+            rollback: SELECT 1
+    """
+)
+
+
+def test_dry_run_says_where_apply_would_halt_and_that_an_earlier_step_may_change_it(db_url, tmp_path, capsys):
+    plan = write_plan_file(tmp_path, HALTS)
+    code, out, _ = run(capsys, "--database", db_url, "plan", plan, "--format", "json")
+    assert code == 0
+    steps = {s["step"]: s for p in json.loads(out)["phases"] for s in p["steps"]}
+    # The verdicts stay what they are; the reason says what the precondition found.
+    assert {k: s["verdict"] for k, s in steps.items()} == dict.fromkeys(steps, "run")
+    assert steps["guarded-first"]["reason"] == (
+        "not applied yet; apply would halt here: precondition table_exists: nowhere failed: table nowhere does not exist"
+    )
+    assert steps["make"]["reason"] == "not applied yet"
+    use = "not applied yet; apply would halt here: precondition table_exists: made failed: run make first" + CAVEAT
+    later = ("not applied yet; apply would halt at phase b: precondition table_exists: made failed: "
+             "table made does not exist" + CAVEAT)
+    assert (steps["use"]["reason"], steps["later"]["reason"]) == (use, later)
+    # Text and Markdown give the same reason.
+    out = run(capsys, "--database", db_url, "plan", plan)[1]
+    assert f"  use: would run — {use}\n" in out
+    assert f"  later: would run — {later}\n" in out
+    md = run(capsys, "--database", db_url, "plan", plan, "--format", "markdown")[1]
+    assert "| ▶️ would run | not applied yet; apply would halt here: precondition table_exists: made failed: " \
+           "run make first" + CAVEAT + " |" in md
+
+
+WARNS = textwrap.dedent(
+    """\
+    migrator: 1
+    name: warns
+    phases:
+      - id: first
+        steps:
+          - id: inventory
+            idempotent: true
+            preconditions:
+              - table_exists: nowhere
+                on_fail: warn
+                message: nowhere is missing; phase two adds it
+              - table_exists: elsewhere
+                on_fail: warn
+                message: elsewhere is missing; nobody adds it
+      - id: two
+        steps:
+          - id: gate
+            manual: Ask the DBA
+          - id: final
+            sql: SELECT 1
+            rollback: SELECT 1
+    """
+)
+FIRST = "precondition table_exists: nowhere failed: nowhere is missing; phase two adds it"
+SECOND = "precondition table_exists: elsewhere failed: elsewhere is missing; nobody adds it"
+
+
+def test_status_and_the_final_report_keep_the_warnings_of_an_earlier_run(db_url, tmp_path, capsys):
+    plan = write_plan_file(tmp_path, WARNS)
+    assert run(capsys, "--database", db_url, "apply", plan, "--yes")[0] == 3  # waits at the gate
+    out = run(capsys, "--database", db_url, "status", plan)[1]
+    assert f"\n    warning: {FIRST}\n    warning: {SECOND}\n" in out
+    report = tmp_path / "summary.md"
+    code, _, _ = run(capsys, "--database", db_url, "apply", plan, "--confirm", "gate", "--report", str(report))
+    assert code == 0
+    md = report.read_text()
+    findings = md.split("## Key Findings", 1)[1].split("## Skipped / Failed", 1)[0]
+    earlier = re.compile(r" \(raised by an earlier run, \d{4}-\d\d-\d\d \d\d:\d\d:\d\d\)$")
+    listed = [line for line in findings.splitlines() if line.startswith("   - `inventory`: ")]
+    assert [earlier.sub("", line) for line in listed] == [
+        "   - `inventory`: precondition table_exists: nowhere failed: nowhere is missing; phase two adds it",
+        "   - `inventory`: precondition table_exists: elsewhere failed: elsewhere is missing; nobody adds it",
+    ]
+    assert all(earlier.search(line) for line in listed)
+    skipped = md.split("## Skipped / Failed", 1)[1].split("## Next Steps", 1)[0]
+    assert skipped.strip() == "Nothing was skipped or failed; 2 warnings are listed under Key Findings."
