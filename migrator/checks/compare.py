@@ -47,6 +47,9 @@ def compare(actual: Any, op: str, expected: Any) -> bool:
             return not (actual is None and expected is None)
         return False
     a, e = _common(actual, expected)
+    if op not in ("eq", "ne") and isinstance(a, str) and (_is_number(actual) or _is_number(expected)):
+        # 'abc' > 5 would compare the text '5': no order between text and a number.
+        raise NotComparable(f"cannot compare {show(actual)} with {show(expected)}")
     try:
         return {
             "eq": lambda: a == e,
@@ -96,6 +99,10 @@ def _common(actual: Any, expected: Any) -> tuple[Any, Any]:
         return actual, expected
     # UUIDs, intervals, anything else: as the text both are written as.
     return str(actual), str(expected)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float, Decimal)) and not isinstance(value, bool)
 
 
 def _as_number(value: Any) -> Decimal | None:

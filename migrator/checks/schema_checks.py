@@ -122,7 +122,11 @@ def foreign_key_exists(spec: CheckSpec, ctx: CheckContext) -> Found:
         return Found(True, f"{wanted} exists" + (f" ({hit.name})" if hit.name else ""))
 
     def shown(fk: ForeignKey) -> str:
-        text = f"{show_table(ref)}({joined(fk.columns)}) → {fk.ref_table}({joined(fk_ref_columns(fk))})"
+        # The referenced schema is named where it tells tables apart: when the plan
+        # names schemas, or when the key leaves the referencing table's schema.
+        ref_schema = fk.ref_schema or ref.schema
+        ref_table = f"{ref_schema}.{fk.ref_table}" if ref.qualified or ref_schema != ref.schema else fk.ref_table
+        text = f"{show_table(ref)}({joined(fk.columns)}) → {ref_table}({joined(fk_ref_columns(fk))})"
         return text + (f" ON DELETE {fk.on_delete.upper()}" if on_delete else "")
 
     return Found(False, f"{wanted} missing; found: {_some([shown(fk) for fk in fks], none=f'none on {show_table(ref)}')}")

@@ -12,6 +12,8 @@ from typing import Callable
 
 import sqlalchemy as sa
 
+from migrator.sql.binds import escape_literal_colons
+
 
 @dataclass(frozen=True, slots=True)
 class Progress:
@@ -72,12 +74,14 @@ def run_batches(
 ) -> BatchOutcome:
     """Run ``sql`` with ``:batch_size`` = ``size`` until it affects 0 rows.
 
+    Only real parameters are bound: a ``:word`` in a string or comment stays text.
+
     With ``commit_each`` every batch is its own transaction, and ``after_batch``
     (called with the batch's row count) runs inside it, so that the journal's
     progress and the batch commit together; otherwise the caller's transaction
     holds everything. ``on_committed`` is called after each batch (for progress).
     """
-    statement = sa.text(sql)
+    statement = sa.text(escape_literal_colons(sql, conn.dialect.name))
     values = {**(params or {}), "batch_size": size}
     batches = rows = 0
     while True:

@@ -3,17 +3,22 @@
 The function gets a :class:`StepContext` (spec section 11) and may return an
 int, the rows it affected. A module is imported with the plan's directory on
 ``sys.path``; a file is loaded from its path (relative to the plan file, made
-absolute by the plan loader).
+absolute by the plan loader) with its own directory on ``sys.path`` too, as
+``python path/file.py`` would. Those directories stay on ``sys.path`` while the
+function runs, so that an import inside the function finds the step's
+neighbours as an import at the top of its module does.
 """
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.util
 import logging
 import os
 import sys
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import sqlalchemy as sa
 
@@ -23,6 +28,11 @@ from migrator.plan.model import PythonAction
 
 class PythonStepError(Exception):
     """The step's function cannot be found or loaded (a step failure, not a bug)."""
+
+
+class ExitCalled(Exception):
+    """The step's function called ``sys.exit()``: that fails the step; it does not end
+    migrator (which would exit with a code of the step's choosing and journal nothing)."""
 
 
 @dataclass
@@ -59,30 +69,53 @@ class StepContext:
 
 
 def load_function(action: PythonAction, base_dir: str) -> Callable[[StepContext], Any]:
-    """The step's function; PythonStepError with a one-line reason when it cannot be loaded."""
+    """The step's function, ready to call with a context; PythonStepError with a
+    one-line reason when it cannot be loaded."""
+    from migrator.urls import first_line
+
+    path = None
+    search = [base_dir]
+    if action.file is not None:
+        path = action.file if os.path.isabs(action.file) else os.path.join(base_dir, action.file)
+        search.insert(0, os.path.dirname(path))
     try:
-        if action.file is not None:
-            path = action.file if os.path.isabs(action.file) else os.path.join(base_dir, action.file)
-            if not os.path.isfile(path):
-                raise PythonStepError(f"{action.target}: no such file {path}")
-            name = f"migrator_step_{abs(hash(path))}"
-            spec = importlib.util.spec_from_file_location(name, path)
-            module = importlib.util.module_from_spec(spec)
-            spec.loader.exec_module(module)
-        else:
-            added = base_dir not in sys.path
-            if added:
-                sys.path.insert(0, base_dir)
-            try:
+        with _importable_from(search):
+            if path is not None:
+                if not os.path.isfile(path):
+                    raise PythonStepError(f"{action.target}: no such file {path}")
+                spec = importlib.util.spec_from_file_location(f"migrator_step_{abs(hash(path))}", path)
+                module = importlib.util.module_from_spec(spec)
+                spec.loader.exec_module(module)
+            else:
                 module = importlib.import_module(action.module)
-            finally:
-                if added:
-                    sys.path.remove(base_dir)
     except PythonStepError:
         raise
     except Exception as e:  # the user's module failed to import: its error, on one line
-        raise PythonStepError(f"{action.target}: cannot load: {type(e).__name__}: {e}") from None
+        raise PythonStepError(f"{action.target}: cannot load: {type(e).__name__}: {first_line(e)}") from None
     fn = getattr(module, action.function, None)
     if not callable(fn):
-        raise PythonStepError(f"{action.target}: {action.function} is not a function of {module.__name__}")
-    return fn
+        where = action.file if action.file is not None else action.module
+        raise PythonStepError(f"{action.target}: {where} has no function {action.function}")
+
+    @functools.wraps(fn)
+    def call(ctx: StepContext) -> Any:
+        with _importable_from(search):
+            try:
+                return fn(ctx)
+            except SystemExit as e:
+                raise ExitCalled(f"sys.exit({e.code!r}) was called") from None
+
+    return call
+
+
+@contextmanager
+def _importable_from(directories: list[str]) -> Iterator[None]:
+    """``directories`` first on ``sys.path`` for the duration; those added are removed after."""
+    added = list(dict.fromkeys(d for d in directories if d not in sys.path))
+    sys.path[:0] = added
+    try:
+        yield
+    finally:
+        for d in added:
+            if d in sys.path:
+                sys.path.remove(d)

@@ -12,8 +12,14 @@ END;`` (SQLite, MySQL) and ``CREATE FUNCTION/PROCEDURE ... BEGIN [ATOMIC] ...
 END`` (PostgreSQL 14+, MySQL) the semicolons between ``BEGIN`` and ``END`` belong
 to the body. Like ``sqlite3.complete_statement``, the splitter keeps such a body
 together, and it also balances ``CASE ... END`` inside it and ignores MySQL's
-``END IF``/``END LOOP``/``END WHILE``/``END REPEAT``. (MySQL's ``DELIMITER`` is
-a command of the mysql client, not SQL; plans do not need it.)
+``END IF``/``END LOOP``/``END WHILE``/``END REPEAT``; MariaDB's anonymous
+``BEGIN NOT ATOMIC ... END`` block is kept together the same way. (MySQL's
+``DELIMITER`` is a command of the mysql client, not SQL; plans do not need it.)
+
+Two more things the mysql client does: a piece that is only an executable
+comment (``/*!40101 SET NAMES utf8mb4 */``, as mysqldump writes them) is a
+statement MySQL runs, not a comment to drop; and a UTF-8 byte order mark at the
+start of a file is not part of the first statement.
 """
 from __future__ import annotations
 
@@ -58,6 +64,7 @@ def split_statements(text: str, dialect: str) -> list[str]:
     database reports the error at the right place rather than the splitter
     guessing.
     """
+    text = text.removeprefix(_BOM)
     if not text.strip():
         return []
     plain = _plain_statements(text)
@@ -79,7 +86,7 @@ def split_statements(text: str, dialect: str) -> list[str]:
     for i, tok in enumerate(tokens):
         kind = tok.token_type
         if kind == TokenType.SEMICOLON and depth == 0:
-            if piece:
+            if piece or _runs_as_code(text[start : tok.start], dialect):
                 statements.append(text[start : tok.start].strip())
             start, piece, routine = tok.end + 1, [], False
             continue
@@ -89,6 +96,9 @@ def split_statements(text: str, dialect: str) -> list[str]:
         word = tok.text.upper()
         if word in _ROUTINES and _in_create_head(piece, TokenType):
             routine = True
+        elif word == "ATOMIC" and [t.text.upper() for t in piece] == ["BEGIN", "NOT", "ATOMIC"]:
+            routine, depth = True, 1  # MariaDB's BEGIN NOT ATOMIC: the BEGIN opened the block
+            continue
         if not routine:
             continue
         if kind == TokenType.BEGIN:
@@ -99,15 +109,23 @@ def split_statements(text: str, dialect: str) -> list[str]:
             following = tokens[i + 1].text.upper() if i + 1 < len(tokens) else ""
             if following not in _END_SUFFIXES:
                 depth -= 1
-    if piece:
+    if piece or _runs_as_code(text[start:], dialect):
         statements.append(text[start:].strip())
     return statements
+
+
+def _runs_as_code(between: str, dialect: str) -> bool:
+    """Text with no token (only whitespace and comments) that the server still runs:
+    MySQL's executable comments ``/*! ... */`` and MariaDB's ``/*M! ... */``."""
+    return sqlglot_dialect(dialect) == "mysql" and ("/*!" in between or "/*M!" in between)
 
 
 #: What can make a semicolon not a separator: quotes, comments, dollar quoting,
 #: escapes, and the BEGIN ... END bodies of routines.
 _NOT_PLAIN = ("'", '"', "`", "--", "/*", "#", "$", "\\")
-_ROUTINE_WORDS = ("TRIGGER", "FUNCTION", "PROCEDURE", "EVENT")
+_ROUTINE_WORDS = ("TRIGGER", "FUNCTION", "PROCEDURE", "EVENT", "ATOMIC")
+#: A UTF-8 byte order mark, as some Windows editors start a file with.
+_BOM = "\ufeff"
 
 
 def _plain_statements(text: str) -> list[str] | None:

@@ -48,6 +48,14 @@ def test_values_that_cannot_be_compared_say_so():
         compare(dt.date(2025, 7, 14), "lt", "soon")
 
 
+@pytest.mark.parametrize("actual, expected", [("abc", 5), (5, "abc"), (b"abc", 5)])
+def test_text_and_a_number_have_no_order(actual, expected):
+    # Compared as text, 'abc' > 5 would hold; a check must not pass on that.
+    with pytest.raises(NotComparable, match="cannot compare"):
+        compare(actual, "gt", expected)
+    assert compare(actual, "eq", expected) is False and compare(actual, "ne", expected) is True
+
+
 def test_expectations_and_values_read_as_a_person_writes_them():
     assert normalize_expect(0) == ("eq", 0)
     assert normalize_expect({"ge": 5}) == ("ge", 5)
