@@ -50,8 +50,10 @@ def first_line(error: BaseException) -> str:
 
 
 def _first_text_line(text: str) -> str | None:
+    # SQLAlchemy ends its messages with "(Background on this error at: <link>)", on a
+    # line of its own or, for its own errors, on the message's line.
     for line in text.splitlines():
-        line = line.strip()
-        if line and not line.startswith("(Background on this error"):
+        line = line.split("(Background on this error", 1)[0].strip()
+        if line:
             return line
     return None

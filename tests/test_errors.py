@@ -48,3 +48,14 @@ def test_a_driver_error_is_one_line_with_mysqls_code_after_its_message():
     # (errno, text) is PyMySQL's shape too, but an OSError says it well already.
     assert first_line(ConnectionRefusedError(111, "Connection refused")) == "[Errno 111] Connection refused"
     assert first_line(RuntimeError("")) == "RuntimeError"
+
+
+def test_sqlalchemys_own_error_loses_its_background_link_on_the_same_line():
+    import sqlalchemy as sa
+
+    from migrator.urls import first_line
+
+    error = sa.exc.InvalidRequestError("This connection is closed")
+    error.code = "e3q8"
+    assert "(Background on this error" in str(error)
+    assert first_line(error) == "This connection is closed"

@@ -43,9 +43,20 @@ class Dialect:
     def set_session_label(self, conn, label: str) -> None:
         """Name this session so that others can see who holds the lock (where supported)."""
 
+    def is_ddl(self, statement: str) -> bool:
+        """The statement defines the schema or privileges rather than changing rows."""
+        words = first_words(statement, 1)
+        return bool(words) and words[0] in DDL_WORDS
+
     def commits_implicitly(self, statement: str) -> bool:
         """The statement commits the open transaction by itself (MySQL DDL)."""
         return False
+
+    def rows_changed(self, statement: str, rowcount: int) -> int:
+        """The rows ``statement`` changed, from the driver's ``rowcount`` (-1: not known).
+        A DDL statement's count is something else, so it changed none: MySQL reports the
+        rows an ``ALTER TABLE`` copied, and ``CREATE TABLE ... AS`` the rows it wrote."""
+        return 0 if rowcount < 0 or self.is_ddl(statement) else rowcount
 
     def run_outside_transaction(self, conn, statement: str) -> int:
         """Execute one statement in autocommit mode (``transaction: false`` steps, for
@@ -187,6 +198,29 @@ BASE_TYPE_FAMILIES = {
     **dict.fromkeys("blob tinyblob mediumblob longblob bytea binary varbinary".split(), "binary"),
     "uuid": "uuid",
 }
+
+
+#: First words of DDL statements (privileges included): they change no rows (see
+#: :meth:`Dialect.rows_changed`), and on MySQL they commit at once.
+DDL_WORDS = frozenset({"CREATE", "ALTER", "DROP", "RENAME", "TRUNCATE", "COMMENT", "GRANT", "REVOKE"})
+
+
+def first_words(statement: str, n: int) -> list[str]:
+    """Up to ``n`` words the statement starts with, upper case, after its leading comments
+    and opening parentheses (a MySQL ``/*! ... */`` comment is a statement's text)."""
+    return [w.upper() for w in _strip_leading_comments(statement).lstrip("( \t\r\n").split(None, n)[:n]]
+
+
+def _strip_leading_comments(text: str) -> str:
+    """The statement without the comments before its first word."""
+    while True:
+        text = text.lstrip()
+        if text.startswith(("--", "#")):
+            _, _, text = text.partition("\n")
+        elif text.startswith("/*") and not text.startswith("/*!"):
+            _, _, text = text.partition("*/")
+        else:
+            return text
 
 
 def base_type_name(type_name: str) -> str:

@@ -1,7 +1,7 @@
 """MySQL and MariaDB: every DDL statement commits implicitly; GET_LOCK for the lock."""
 from __future__ import annotations
 
-from migrator.dialects.base import BASE_TYPE_FAMILIES, Dialect, base_type_name
+from migrator.dialects.base import BASE_TYPE_FAMILIES, DDL_WORDS, Dialect, base_type_name, first_words
 
 
 class MysqlDialect(Dialect):
@@ -100,32 +100,18 @@ class MysqlDialect(Dialect):
         return f"MySQL connection {holder} ({row[0]}@{row[1]})"
 
     def commits_implicitly(self, statement: str) -> bool:
-        words = _strip_leading_comments(statement).lstrip("( \t\r\n").split(None, 2)
+        words = first_words(statement, 2)
         if not words:
             return False
-        first = words[0].upper()
-        if first in _IMPLICIT_COMMIT:
+        if words[0] in _IMPLICIT_COMMIT:
             return True
-        # LOCK TABLES / UNLOCK TABLES, GRANT and friends commit too.
-        return first in ("LOCK", "UNLOCK") and len(words) > 1 and words[1].upper() == "TABLES"
+        # LOCK TABLES / UNLOCK TABLES commit too.
+        return words[0] in ("LOCK", "UNLOCK") and words[1:] == ["TABLES"]
 
 
-#: Statements after which MySQL has committed (its "Statements That Cause an Implicit Commit").
-_IMPLICIT_COMMIT = frozenset(
-    {"CREATE", "ALTER", "DROP", "RENAME", "TRUNCATE", "GRANT", "REVOKE", "ANALYZE", "OPTIMIZE", "REPAIR", "INSTALL", "UNINSTALL"}
-)
-
-
-def _strip_leading_comments(text: str) -> str:
-    """The statement without the comments before its first word."""
-    while True:
-        text = text.lstrip()
-        if text.startswith(("--", "#")):
-            _, _, text = text.partition("\n")
-        elif text.startswith("/*") and not text.startswith("/*!"):
-            _, _, text = text.partition("*/")
-        else:
-            return text
+#: Statements after which MySQL has committed (its "Statements That Cause an Implicit Commit"):
+#: DDL, and the table maintenance and plugin statements.
+_IMPLICIT_COMMIT = DDL_WORDS | {"ANALYZE", "OPTIMIZE", "REPAIR", "INSTALL", "UNINSTALL"}
 
 
 def _catalog_rows(conn, sql: str, schema: str, tables: list[str] | None):

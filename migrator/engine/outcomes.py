@@ -167,9 +167,10 @@ def next_steps(command: str, phases, status: str, resolve: str | None = None) ->
 def status_report(plan: Plan, state: JournalState, dialect: str, selection: Selection = Selection()) -> RunReport:
     """Each step's state from the journal (``status``), drift marked by the verdict.
 
-    Only the steps ``selection`` includes are listed, and only the phases that keep
-    one; the planner gives a step left out no ``drift`` verdict, so its drift is not
-    this report's.
+    A step never attempted is ``pending``, or ``not_applicable`` when its ``when``
+    leaves this database out (as ``plan`` says; ``apply`` never runs it). Only the
+    steps ``selection`` includes are listed, and only the phases that keep one; the
+    planner gives a step left out no ``drift`` verdict, so its drift is not this report's.
     """
     xp = decide(plan, state, dialect, selection)
     phases = []
@@ -180,7 +181,7 @@ def status_report(plan: Plan, state: JournalState, dialect: str, selection: Sele
                 continue
             result = base_result(d)
             if d.entry is None:
-                result = replace(result, state="pending")
+                result = replace(result, state="not_applicable" if d.verdict == "not_applicable" else "pending")
             steps.append(result)
         if steps:
             phases.append(PhaseResult(phase=phase.id, title=phase.title, steps=tuple(steps),

@@ -13,7 +13,8 @@ journal row. How a step is made safe depends on what it runs:
 - ``transaction: false``, and on MySQL a step with DDL (which commits at once):
   the journal row is written ``running`` first and ``statements_done`` is
   brought up to date after every statement, so that the next ``apply`` knows
-  where the step stopped (spec section 4).
+  where the step stopped (spec section 4). Its ``unchanged`` checks read the
+  state before it first, in a transaction of their own (so do a batch step's).
 - ``batch``: each batch is its own transaction, together with the journal's
   progress (``batches_done``, ``rows_affected``), so a crash loses at most the
   batch in flight and never counts a batch twice.
@@ -161,10 +162,16 @@ class Runner:
         return self._checks
 
     def _satisfied(self, step_id: str) -> bool:
+        """Applied for ``step_applied`` checks: in this run, or by an earlier one."""
         outcome = self.outcomes.get(step_id)
         if outcome is not None:
             return outcome in _SATISFYING
         return self.state.is_applied(step_id)
+
+    def _requirement_met(self, step_id: str) -> bool:
+        """For ``requires``: applied, or not applicable here (its ``when``), as the dry run
+        predicts; a step this run did not work on has no outcome of its own."""
+        return self._satisfied(step_id) or self.xplan.decision(step_id).verdict == "not_applicable"
 
     # --- the run -----------------------------------------------------------------
 
@@ -292,7 +299,7 @@ class Runner:
         step = d.step
         statements = step_statements(step, self.dialect.name) if step.action_kind in ("sql", "sql_file", "batch") else ()
         result = base_result(d, statements=statements)
-        blocker = unmet_requirement(step, self._satisfied)
+        blocker = unmet_requirement(step, self._requirement_met)
         if blocker is not None:
             why = self.outcomes.get(blocker) or ("not applied" if not self.state.is_applied(blocker) else "")
             if blocker not in self.outcomes and not self.xplan.decision(blocker).selected:
@@ -496,7 +503,7 @@ class Runner:
             rows = 0
             for i, stmt in enumerate(statements):
                 position["i"] = i
-                rows += execute_statement(self.conn, stmt)
+                rows += self._execute(stmt)
             return rows
 
         try:
@@ -520,17 +527,18 @@ class Runner:
         step, n = d.step, len(statements)
         first = 0 if step.idempotent else min(d.resume_at, n)
         rows = 0 if step.idempotent else d.carry_rows
+        self._capture_before(d)
         row_id = self._start_attempt(d, started, statements_done=first, rows=rows)
         outside = not step.transaction
         for i in range(first, n):
             try:
                 if outside:
-                    rows += max(self.dialect.run_outside_transaction(self.conn, statements[i]), 0)
+                    rows += self._execute(statements[i], outside=True)
                     with self.conn.begin():
                         self._progress_row(d, row_id, started, statements_done=i + 1, rows=rows)
                 else:
                     with self.conn.begin():
-                        rows += execute_statement(self.conn, statements[i])
+                        rows += self._execute(statements[i])
                         self._progress_row(d, row_id, started, statements_done=i + 1, rows=rows)
             except sa.exc.StatementError as e:
                 if self.conn.in_transaction():
@@ -556,6 +564,23 @@ class Runner:
                                message=message)
         raise _StepFailure(message, statements_done=n, rows=rows, verify=verify, journaled=True)
 
+    def _execute(self, statement: str, *, outside: bool = False) -> int:
+        """Run one statement of a step as written (``outside``: in autocommit mode); the
+        rows it changed, as the dialect counts them (none for DDL)."""
+        if outside:
+            rowcount = self.dialect.run_outside_transaction(self.conn, statement)
+        else:
+            rowcount = execute_statement(self.conn, statement)
+        return self.dialect.rows_changed(statement, rowcount)
+
+    def _capture_before(self, d: Decision) -> None:
+        """For a step that commits as it goes: read its ``unchanged`` queries before its
+        first statement or batch, in a transaction of their own. A resumed step's "before"
+        is gone (part of it is committed), so there they stay not evaluated."""
+        if d.step.verify and d.verdict != "resume":
+            with self.conn.begin():
+                self.checks.capture(d.step.verify)
+
     def _progress_row(self, d: Decision, row_id: int, started, *, status="running", finished=None,
                       statements_done=None, rows=None, batches=None, message=None) -> None:
         row = self._row(d, status, started, finished=finished, statements_done=statements_done, rows=rows,
@@ -568,6 +593,7 @@ class Runner:
     def _batch(self, d: Decision, started, t0: float):
         step, action = d.step, d.step.action
         rows, batches = d.carry_rows, d.carry_batches
+        self._capture_before(d)
         row_id = self._start_attempt(d, started, rows=rows, batches=batches)
         total = None
         if action.total:
@@ -600,11 +626,6 @@ class Runner:
                 progress(Progress(step.id, counts["batches"], counts["rows"], total, time.monotonic() - t0,
                                   rows_this_run=counts["this_run"], done=done))
 
-        if step.verify and d.verdict != "resume":
-            # `unchanged` compares with the state before the step's first batch; a
-            # resumed step's "before" is gone, so there it stays not evaluated.
-            with self.conn.begin():
-                self.checks.capture(step.verify)
         report(False)
         try:
             outcome = run_batches(
@@ -659,12 +680,14 @@ class Runner:
             except sa.exc.StatementError as e:
                 raise _StepFailure(f"{action.target}: {db_error(e)}") from None
             except Exception as e:  # the step's own code failed: a step failure, reported on one line
-                raise _StepFailure(f"{action.target}: {type(e).__name__}: {e}") from None
+                first = next((line.strip() for line in str(e).splitlines() if line.strip()), "")
+                raise _StepFailure(f"{action.target}: {type(e).__name__}" + (f": {first}" if first else "")) from None
             return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
         if step.transaction:
             return self._in_step_transaction(d, started, call)
         # No step transaction: ctx.batch commits each batch with the journal's progress.
+        self._capture_before(d)
         row_id = self._start_attempt(d, started)
         counts = {"rows": 0, "batches": 0}
 
@@ -719,11 +742,12 @@ def _statements_committed(done: int, n: int, *, running: bool) -> str:
 
 
 def execute_statement(conn: sa.Connection, statement: str) -> int:
-    """Run one statement as written (no bind-parameter parsing); rows it changed."""
+    """Run one statement as written (no bind-parameter parsing); the driver's rowcount,
+    -1 for a statement that returns rows (:meth:`Dialect.rows_changed` says what it means)."""
     result = conn.exec_driver_sql(statement, execution_options={"no_parameters": True})
-    rows = 0 if result.returns_rows else max(result.rowcount, 0)
+    rowcount = -1 if result.returns_rows else result.rowcount
     result.close()
-    return rows
+    return rowcount
 
 
 def db_error(e: BaseException) -> str:

@@ -18,6 +18,7 @@ import re
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from migrator.dialects.base import DDL_WORDS
 from migrator.sql.split import sqlglot_dialect, tokenize
 
 # Fact kinds.
@@ -34,7 +35,6 @@ RENAME = "rename"
 UNBOUNDED_DML = "unbounded_dml"
 CREATE_TABLE = "create_table"
 
-_DDL_WORDS = frozenset({"CREATE", "ALTER", "DROP", "RENAME", "TRUNCATE", "COMMENT"})
 _READ_ONLY_WORDS = frozenset({"SELECT", "SHOW", "EXPLAIN", "DESCRIBE", "DESC", "VALUES", "TABLE"})
 _DML_WORDS = frozenset({"INSERT", "UPDATE", "DELETE", "MERGE", "REPLACE", "UPSERT"})
 # Column types that carry their own default, so NOT NULL without DEFAULT is fine.
@@ -79,7 +79,7 @@ def analyze(statement: str, dialect: str) -> Facts:
     words = _words(statement, dialect)
     first = words[0] if words else ""
     writes = bool(words) and not (first in _READ_ONLY_WORDS and not _DML_WORDS & set(words))
-    return Facts(statement, tuple(_facts_from_words(words)), first in _DDL_WORDS, writes, False)
+    return Facts(statement, tuple(_facts_from_words(words)), first in DDL_WORDS, writes, False)
 
 
 @contextmanager

@@ -34,6 +34,7 @@ STATE_WORDS = {
     "partial": "partial",
     "rolled_back": "rolled back",
     "pending": "pending",
+    "not_applicable": "not applicable",  # never attempted, and its `when` leaves this database out
     None: "pending",
 }
 #: Verdicts whose SQL would execute: the dry run shows their statements.

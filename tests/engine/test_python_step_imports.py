@@ -81,3 +81,12 @@ def test_sys_exit_in_a_step_fails_the_step_instead_of_ending_migrator(db_url, tm
     assert code == 1
     assert f"{module}:run: ExitCalled: sys.exit(3) was called" in out
     assert run_sql(db_url, "SELECT step, status FROM migrator_journal") == [("s", "failed")]
+
+
+def test_an_exception_with_a_multi_line_message_fails_the_step_on_one_line(sqlite_url, tmp_path, capsys):
+    (tmp_path / "steps.py").write_text("def run(ctx):\n    raise ValueError('bad input\\nsecond line\\nthird')\n")
+    code, out, err = run(capsys, "--database", sqlite_url, "apply", _plan(tmp_path, "steps.py:run"))
+    assert code == 1
+    assert "steps.py:run: ValueError: bad input" in out + err and "second line" not in out + err
+    assert run_sql(sqlite_url, "SELECT status, message FROM migrator_journal") == [
+        ("failed", "steps.py:run: ValueError: bad input")]
