@@ -336,7 +336,8 @@ class Runner:
                 rows, batches, partial, verify = self._batch(d, started, t0)
                 outcome = "partial" if partial else "applied"
                 return self._done(d, result, outcome, state=outcome, rows_affected=rows, batches_done=batches,
-                                  verify=verify, started=started)
+                                  verify=verify, started=started,
+                                  journal_message=_stopped_by_max_batches(step.action.max_batches) if partial else None)
             if kind == "python":
                 rows, verify = self._python(d, started)
                 return self._done(d, result, "applied", state="applied", rows_affected=rows, verify=verify,
@@ -642,7 +643,7 @@ class Runner:
         if outcome.stopped:
             with self.conn.begin():
                 self._progress_row(d, row_id, started, status="partial", finished=now(), rows=rows, batches=batches,
-                                   message=f"stopped by max_batches ({action.max_batches}); the next apply continues it")
+                                   message=_stopped_by_max_batches(action.max_batches))
             return rows, batches, True, ()
         with self.conn.begin():
             verify = self._verify(step)
@@ -720,6 +721,10 @@ class Runner:
         if status == "failed":
             raise _StepFailure(message, rows=rows, verify=verify, journaled=True)
         return rows, verify
+
+
+def _stopped_by_max_batches(max_batches: int) -> str:
+    return f"stopped by max_batches ({max_batches}); the next apply continues it"
 
 
 def _entry_of(row: Row) -> JournalEntry:

@@ -77,14 +77,18 @@ def shown_reason(step: StepResult) -> str:
     if step.verdict == "manual" and step.outcome in ("applied", "failed"):
         # Confirmed at the prompt: it no longer waits for a person.
         return f"confirmed by {step.run_by}" if step.run_by else "confirmed"
-    if step.verdict in ("run", "rerun", "resume"):
-        if step.outcome == "applied":
-            return ""
-        if step.outcome in ("skipped", "blocked") and step.journal_message:
-            # Why it was to run ("not applied yet") is not why it did not: the
-            # journal row this run wrote says that.
+    if step.verdict in ("run", "rerun", "resume") and step.outcome not in (None, "not_reached", "filtered"):
+        # Why it was to run ("not applied yet") is not why it ended as it did: the journal
+        # row this run wrote says that; a failure has its error line; a step that ran
+        # needs no reason.
+        if step.outcome in _JOURNALED_WHY and step.journal_message:
             return step.journal_message.removeprefix(f"{step.outcome}: ")
+        return ""
     return step.reason
+
+
+#: Outcomes whose why is the message of the journal row the run wrote.
+_JOURNALED_WHY = frozenset({"skipped", "blocked", "marked_applied", "partial"})
 
 
 def count_parts(report: RunReport) -> list[str]:
@@ -193,7 +197,7 @@ def check_detail(check: CheckResult) -> str:
     parts = [check.detail] if check.detail else []
     if check.count is not None and str(check.count) not in check.detail:
         parts.append(f"count {check.count}")
-    if check.error:
+    if check.error and check.error not in check.detail:  # the detail may already quote it
         parts.append(f"error: {check.error}")
     if check.held is False and check.on_fail and check.on_fail != "halt":
         parts.append(f"on_fail: {check.on_fail}")

@@ -413,11 +413,7 @@ def _skipped_failed(report: RunReport) -> list[str]:
     lines = []
     for s in report.steps:
         if s.outcome in _NOT_DONE_WHY:
-            why = s.error if s.outcome in ("failed", "optional_failed") and s.error else s.reason
-            if s.outcome in ("skipped", "blocked") and s.journal_message:
-                # The planner's reason ("not applied yet") is why it was to run; the
-                # journal row written for this run says why it did not.
-                why = s.journal_message.removeprefix(f"{s.outcome}: ")
+            why = s.error if s.outcome in ("failed", "optional_failed") and s.error else c.shown_reason(s)
             if s.outcome == "blocked" and s.blocked_by and (not why or s.blocked_by not in why):
                 why = f"{why}; blocked by {s.blocked_by}" if why else f"blocked by {s.blocked_by}"
             lines.append(f"- {code(s.step)} (phase {code(s.phase)}) — {_NOT_DONE_WHY[s.outcome]}" + (f": {text(why)}" if why else ""))

@@ -115,3 +115,43 @@ def test_status_and_the_final_report_keep_the_warnings_of_an_earlier_run(db_url,
     assert all(earlier.search(line) for line in listed)
     skipped = md.split("## Skipped / Failed", 1)[1].split("## Next Steps", 1)[0]
     assert skipped.strip() == "Nothing was skipped or failed; 2 warnings are listed under Key Findings."
+
+
+OUTCOME_REASONS = textwrap.dedent(
+    """\
+    migrator: 1
+    name: reasons
+    phases:
+      - id: p
+        steps:
+          - id: t
+            sql: CREATE TABLE t (id INTEGER)
+          - id: mk
+            preconditions:
+              - not: {table_exists: t}
+                on_fail: mark_applied
+            sql: CREATE TABLE t (id INTEGER)
+          - id: fill
+            batch:
+              sql: INSERT INTO t (id) SELECT 1 WHERE (SELECT count(*) FROM t) < 2 AND :batch_size > 0
+              max_batches: 1
+          - id: bad
+            verify:
+              - query: SELECT count(*) FROM nosuch
+                expect: 0
+    """
+)
+
+
+def test_apply_says_why_each_step_ended_as_it_did_not_why_it_was_to_run(sqlite_url, tmp_path, capsys):
+    # The planner's "not applied yet" is why a step was to run; after apply the line
+    # says why it ended as it did (the journal row's message), or nothing when it ran.
+    plan = write_plan_file(tmp_path, OUTCOME_REASONS)
+    code, out, _ = run(capsys, "--database", sqlite_url, "apply", plan)
+    assert code == 1
+    assert "not applied yet" not in out
+    assert "  mk: marked applied — precondition not: table_exists: t failed: the check held: table t exists\n" in out
+    assert "  fill: partial — stopped by max_batches (1); the next apply continues it\n" in out
+    assert "  bad: FAILED\n" in out
+    # A failed check's SQL error is quoted once, not again as "; error: ...".
+    assert out.count("no such table: nosuch") == out.count("the check's SQL failed: no such table: nosuch")

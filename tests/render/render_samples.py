@@ -244,7 +244,8 @@ def apply_report() -> RunReport:
         "Data Migration",
         (
             a("migrate-events", "data", "batch", "run", outcome="partial", batches_done=5, rows_affected=5000,
-              duration_ms=185_000, reason="stopped after max_batches: 5"),
+              duration_ms=185_000, reason="not applied yet",
+              journal_message="stopped by max_batches (5); the next apply continues it"),
             a("backfill-legacy-payload", "data", "python", "skip", outcome="skipped",
               reason="precondition column_exists: events.legacy_payload failed (on_fail: skip)", preconditions=(SKIP_PRECONDITION,)),
             a("migrate-workflows", "data", "python", "blocked", outcome="blocked", blocked_by="backfill-legacy-payload",
