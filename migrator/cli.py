@@ -253,7 +253,7 @@ class _BatchProgress:
                 if p.rows != p.position:
                     rows += f" ({p.rows} since the step's attempt began)"
             eta = f", ETA {p.eta:.0f}s" if p.eta is not None and not p.done else ""
-            state = "done" if p.done else "running"
+            state = "stopped by max_batches" if p.stopped else "done" if p.done else "running"
             click.echo(f"{p.step}: {state}: {p.batches} batches, {rows}{rate}{eta}", err=True)
 
     def close(self) -> None:

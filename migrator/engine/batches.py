@@ -31,7 +31,8 @@ class Progress:
     total: int | None
     elapsed: float  # seconds in this apply
     rows_this_run: int = 0
-    done: bool = False
+    done: bool = False  # the last report of the step in this apply
+    stopped: bool = False  # done because max_batches stopped it (the step is partial)
 
     @property
     def position(self) -> int:

@@ -622,10 +622,10 @@ class Runner:
             uncommitted.clear()
             report(False)
 
-        def report(done: bool) -> None:
+        def report(done: bool, stopped: bool = False) -> None:
             if progress is not None:
                 progress(Progress(step.id, counts["batches"], counts["rows"], total, time.monotonic() - t0,
-                                  rows_this_run=counts["this_run"], done=done))
+                                  rows_this_run=counts["this_run"], done=done, stopped=stopped))
 
         report(False)
         try:
@@ -638,7 +638,7 @@ class Runner:
             if self.conn.in_transaction():
                 self.conn.rollback()
             self._finish_failed_batch(d, row_id, started, counts["rows"], counts["batches"], db_error(e), batch_failed=True)
-        report(True)
+        report(True, stopped=outcome.stopped)
         rows, batches = counts["rows"], counts["batches"]
         if outcome.stopped:
             with self.conn.begin():

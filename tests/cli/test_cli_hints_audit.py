@@ -244,7 +244,7 @@ def test_batch_progress_after_a_resume_compares_like_with_like(sqlite_url, tmp_p
     plan.write_text(BATCH_PLAN)
     code, _, err = run(capsys, "apply", str(plan), "-d", sqlite_url)
     assert code == 0
-    assert "mark: done: 2 batches, 4 of 6 rows" in err
+    assert "mark: stopped by max_batches: 2 batches, 4 of 6 rows" in err  # partial: not "done"
     code, out, err = run(capsys, "apply", str(plan), "-d", sqlite_url)
     assert code == 0
     # total (2) counted the rows still to do; 6 rows is the attempt's total across both applies.
