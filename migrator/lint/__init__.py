@@ -41,14 +41,21 @@ def lint_step(step: Step, dialect: str, statements: list[str] | None = None) -> 
     findings: list[Finding] = []
     analysed = [_a.analyze(s, dialect) for s in statements]
     created: set[str] = set()
+    # Temporary tables created in this step: the session's scratch, holding nothing
+    # that outlives it, so no rule is about them.
+    scratch: set[str] = set()
     for facts in analysed:
         fired: list[Rule] = []
         for kind, table in facts.facts:
-            if kind == _a.CREATE_TABLE:
+            if kind in (_a.CREATE_TABLE, _a.CREATE_TEMP_TABLE):
                 created.add(_last_part(table))
+                if kind == _a.CREATE_TEMP_TABLE:
+                    scratch.add(_last_part(table))
                 continue
             rule = RULES_BY_FACT.get(kind)
             if rule is None or rule in fired or not rule.applies_to(dialect):
+                continue
+            if table and _last_part(table) in scratch:
                 continue
             if kind == _a.CONCURRENTLY and not step.transaction:
                 continue
@@ -59,8 +66,8 @@ def lint_step(step: Step, dialect: str, statements: list[str] | None = None) -> 
             fired.append(rule)
         order = list(RULES)
         for rule in sorted(fired, key=lambda r: order.index(r.id)):
-            findings.append(_finding(rule, step, facts.statement, dialect))
-    if dialect == "mysql" and sum(f.ddl for f in analysed) > 1:
+            findings.append(_finding(rule, step, _without_leading_comments(facts.statement, dialect), dialect))
+    if dialect == "mysql" and _implicit_commits(statements) > 1:
         findings.append(_finding(RULES["mysql-partial-ddl"], step, "", dialect))
     if _lacks_rollback(step, analysed):
         findings.append(_finding(RULES["no-rollback"], step, "", dialect))
@@ -106,6 +113,28 @@ def _lacks_rollback(step: Step, analysed: list[_a.Facts]) -> bool:
     if step.action_kind == "python":
         return True  # its effect is unknown: assume it changes things
     return any(f.writes for f in analysed)
+
+
+def _implicit_commits(statements: list[str]) -> int:
+    """How many of the statements commit by themselves on MySQL: as the runner counts them."""
+    from migrator.dialects import get_dialect
+
+    mysql = get_dialect("mysql")
+    return sum(mysql.commits_implicitly(s) for s in statements)
+
+
+def _without_leading_comments(statement: str, dialect: str) -> str:
+    """The statement from its first word: a finding shows what trips the rule, and a
+    comment before it, once folded onto one line, would read as if it held the statement."""
+    from migrator.sql.split import tokenize
+
+    try:
+        tokens = tokenize(statement, dialect)
+    except Exception:  # an unterminated string: show the statement as it is
+        return statement
+    if not tokens or "/*!" in statement[: tokens[0].start]:  # MySQL runs /*! ... */ as code
+        return statement
+    return statement[tokens[0].start :]
 
 
 def _last_part(name: str) -> str:

@@ -18,7 +18,6 @@ import re
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from migrator.dialects.base import DDL_WORDS
 from migrator.sql.split import sqlglot_dialect, tokenize
 
 # Fact kinds.
@@ -34,6 +33,7 @@ TYPE_CHANGE = "type_change"
 RENAME = "rename"
 UNBOUNDED_DML = "unbounded_dml"
 CREATE_TABLE = "create_table"
+CREATE_TEMP_TABLE = "create_temp_table"  # a scratch table: gone at the end of the session
 
 _READ_ONLY_WORDS = frozenset({"SELECT", "SHOW", "EXPLAIN", "DESCRIBE", "DESC", "VALUES", "TABLE"})
 _DML_WORDS = frozenset({"INSERT", "UPDATE", "DELETE", "MERGE", "REPLACE", "UPSERT"})
@@ -61,7 +61,6 @@ class Facts:
 
     statement: str
     facts: tuple[tuple[str, str], ...]
-    ddl: bool
     writes: bool
     parsed: bool  # True when sqlglot understood it; False when the tokens were read
 
@@ -75,11 +74,11 @@ def analyze(statement: str, dialect: str) -> Facts:
     if tree is not None:
         facts = _facts_from_tree(tree)
         if facts is not None:
-            return Facts(statement, tuple(facts), _tree_is_ddl(tree), _tree_writes(tree), True)
+            return Facts(statement, tuple(facts), _tree_writes(tree), True)
     words = _words(statement, dialect)
     first = words[0] if words else ""
     writes = bool(words) and not (first in _READ_ONLY_WORDS and not _DML_WORDS & set(words))
-    return Facts(statement, tuple(_facts_from_words(words)), first in DDL_WORDS, writes, False)
+    return Facts(statement, tuple(_facts_from_words(words)), writes, False)
 
 
 @contextmanager
@@ -142,7 +141,8 @@ def _facts_from_tree(tree) -> list[tuple[str, str]] | None:
     facts: list[tuple[str, str]] = []
     if isinstance(tree, exp.Drop):
         kind = str(tree.args.get("kind") or "").upper()
-        if kind == "TABLE":
+        # MySQL's DROP TEMPORARY TABLE drops only a session's scratch table, never data.
+        if kind == "TABLE" and not tree.args.get("temporary"):
             facts += [(DROP_TABLE, _name(t)) for t in tree.args.get("tables") or [tree.this]]
         if tree.args.get("concurrently"):
             facts.append((CONCURRENTLY, ""))
@@ -151,16 +151,24 @@ def _facts_from_tree(tree) -> list[tuple[str, str]] | None:
     elif isinstance(tree, exp.Create):
         kind = str(tree.args.get("kind") or "").upper()
         if kind == "TABLE":
-            facts.append((CREATE_TABLE, _name(tree.this)))
+            properties = tree.args.get("properties")
+            temporary = properties is not None and properties.find(exp.TemporaryProperty) is not None
+            facts.append((CREATE_TEMP_TABLE if temporary else CREATE_TABLE, _name(tree.this)))
         elif kind == "INDEX":
             table = _name(tree.this.args.get("table"))
             facts.append((CONCURRENTLY, table) if tree.args.get("concurrently") else (CREATE_INDEX, table))
     elif isinstance(tree, exp.Alter):
         if str(tree.args.get("kind") or "").upper() != "TABLE":
             return facts
+        actions = tree.args.get("actions") or []
+        if any(isinstance(a, exp.Command) for a in actions):
+            return None  # an action sqlglot kept as text (SQLite's DROP without COLUMN)
         table = _name(tree.this)
-        for action in tree.args.get("actions") or []:
-            facts += _alter_action_facts(action, table, bool(tree.args.get("not_valid")))
+        for n, action in enumerate(actions, 1):
+            # sqlglot reads NOT VALID only at the end of the statement, where it belongs
+            # to the last action; PostgreSQL takes it per constraint.
+            not_valid = n == len(actions) and bool(tree.args.get("not_valid"))
+            facts += _alter_action_facts(action, table, not_valid)
     elif isinstance(tree, (exp.Update, exp.Delete)):
         if not tree.args.get("where") and not tree.args.get("limit") and not _joined_on_a_condition(tree):
             facts.append((UNBOUNDED_DML, _name(tree.this)))
@@ -207,7 +215,12 @@ def _alter_action_facts(action, table: str, not_valid: bool) -> list[tuple[str, 
         facts.append((DROP_COLUMN, table))
     elif isinstance(action, exp.ColumnDef):  # ADD [COLUMN]
         kinds = [c.args.get("kind") for c in action.args.get("constraints") or []]
-        not_null = any(isinstance(k, exp.NotNullColumnConstraint) and not k.args.get("allow_null") for k in kinds)
+        # A primary key column is NOT NULL too, and needs a value in every existing row.
+        not_null = any(
+            isinstance(k, exp.NotNullColumnConstraint) and not k.args.get("allow_null")
+            or isinstance(k, exp.PrimaryKeyColumnConstraint)
+            for k in kinds
+        )
         fills = any(
             isinstance(
                 k,
@@ -239,12 +252,6 @@ def _alter_action_facts(action, table: str, not_valid: bool) -> list[tuple[str, 
     elif isinstance(action, (exp.AlterRename, exp.RenameColumn)):
         facts.append((RENAME, table))
     return facts
-
-
-def _tree_is_ddl(tree) -> bool:
-    from sqlglot import exp
-
-    return isinstance(tree, (exp.Create, exp.Alter, exp.Drop, exp.TruncateTable, exp.Comment))
 
 
 def _tree_writes(tree) -> bool:
@@ -280,7 +287,9 @@ def _words(statement: str, dialect: str) -> list[str]:
         elif tok.token_type == TokenType.IDENTIFIER:
             words.append(tok.text)
         elif tok.token_type not in literals:
-            words.append(tok.text.upper())
+            # sqlglot keeps some keyword pairs as one token ("PRIMARY KEY", "FOREIGN KEY");
+            # the clause readers below look for the single words.
+            words += tok.text.upper().split()
     return words
 
 
@@ -303,6 +312,19 @@ def _clauses(words: list[str]) -> list[list[str]]:
 def _has(words: list[str], *seq: str) -> bool:
     n = len(seq)
     return any(tuple(words[i : i + n]) == seq for i in range(len(words) - n + 1))
+
+
+def _outside_parentheses(words: list[str]) -> list[str]:
+    out = []
+    depth = 0
+    for w in words:
+        if w == "(":
+            depth += 1
+        elif w == ")":
+            depth = max(depth - 1, 0)
+        elif depth == 0:
+            out.append(w)
+    return out
 
 
 def _name_at(words: list[str], i: int) -> tuple[str, int]:
@@ -340,35 +362,43 @@ def _facts_from_words(words: list[str]) -> list[tuple[str, str]]:
         if "CONCURRENTLY" not in words:
             facts.append((CREATE_INDEX, _name_after(words, "ON")))
     elif first == "CREATE" and "TABLE" in words[:4]:
-        facts.append((CREATE_TABLE, _name_after(words, "TABLE")))
+        temporary = bool({"TEMP", "TEMPORARY"} & set(words[1:3]))
+        facts.append((CREATE_TEMP_TABLE if temporary else CREATE_TABLE, _name_after(words, "TABLE")))
     elif first == "ALTER" and words[1:2] == ["TABLE"]:
         table, i = _name_at(words, 1)
-        not_valid = _has(words, "NOT", "VALID")
         for clause in _clauses(words[i:]):
-            facts += [(kind, table) for kind in _alter_clause_kinds(clause, not_valid)]
+            facts += [(kind, table) for kind in _alter_clause_kinds(clause)]
     elif first in ("UPDATE", "DELETE") and "WHERE" not in words and "LIMIT" not in words:
         facts.append((UNBOUNDED_DML, ""))
     return facts
 
 
-def _alter_clause_kinds(clause: list[str], not_valid: bool) -> list[str]:
+def _alter_clause_kinds(clause: list[str]) -> list[str]:
     verb, nxt = clause[0], clause[1] if len(clause) > 1 else ""
+    # NOT VALID belongs to its own clause: PostgreSQL takes it per constraint.
+    not_valid = _has(clause, "NOT", "VALID")
     if verb == "DROP":
         return [DROP_COLUMN] if nxt == "COLUMN" or (nxt and nxt not in _DROP_NOT_COLUMN) else []
     if verb == "ADD":
         if nxt in _ADD_NOT_COLUMN:
             return [ADD_FOREIGN_KEY] if "FOREIGN" in clause and not not_valid else []
         kinds = []
-        if _has(clause, "NOT", "NULL") and not (_SELF_FILLING_WORDS | _SELF_FILLING_TYPES) & set(clause):
+        # Outside parentheses: a CHECK (c IS NOT NULL) says nothing of the column itself.
+        top = _outside_parentheses(clause)
+        required = _has(top, "NOT", "NULL") or _has(top, "PRIMARY", "KEY")
+        if required and not (_SELF_FILLING_WORDS | _SELF_FILLING_TYPES) & set(clause):
             kinds.append(ADD_NOT_NULL_NO_DEFAULT)
         if "REFERENCES" in clause and not not_valid:
             kinds.append(ADD_FOREIGN_KEY)
         return kinds
     if verb == "ALTER":
+        # ALTER [COLUMN] name ...: what follows the name says what changes (a column
+        # may well be called "type").
+        rest = clause[3:] if nxt == "COLUMN" else clause[2:]
         kinds = []
-        if _has(clause, "SET", "NOT", "NULL"):
+        if rest[:3] == ["SET", "NOT", "NULL"]:
             kinds.append(SET_NOT_NULL)
-        if "TYPE" in clause:
+        if rest[:1] == ["TYPE"] or rest[:3] == ["SET", "DATA", "TYPE"]:
             kinds.append(TYPE_CHANGE)
         return kinds
     if verb == "MODIFY":

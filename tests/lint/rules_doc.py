@@ -20,7 +20,8 @@ def rules_markdown() -> str:
         "",
         "Statements are parsed with sqlglot for the target dialect; where sqlglot cannot parse one, "
         "migrator reads its tokens, so the rules still fire. Changes to a table created earlier in the "
-        "same step are exempt from the locking rules (the table is new and empty), as in squawk. "
+        "same step are exempt from the locking rules (the table is new and empty), as in squawk, and a "
+        "temporary table created in the same step is scratch that no rule is about. "
         "`lint` judges each step for the dialect it runs on: `--dialect`, or the first dialect of the "
         "step's `when` when that excludes `--dialect`.",
         "",
