@@ -103,6 +103,8 @@ class MysqlDialect(Dialect):
         words = first_words(statement, 2)
         if not words:
             return False
+        if words[0] in ("CREATE", "DROP") and words[1:] == ["TEMPORARY"]:
+            return False  # MySQL's documented exception: temporary tables do not commit
         if words[0] in _IMPLICIT_COMMIT:
             return True
         # LOCK TABLES / UNLOCK TABLES commit too.

@@ -82,6 +82,8 @@ def test_rows_changed_is_the_rowcount_of_dml_only(dialect, statement, rowcount, 
     ("LOCK IN SHARE MODE", False),
     ("INSERT INTO t VALUES (1)", False),
     ("/*!40101 SET NAMES utf8 */", False),
+    ("CREATE TEMPORARY TABLE tmp (id INT)", False),  # MySQL's documented exception
+    ("drop temporary table tmp", False),
     ("", False),
 ])
 def test_mysql_statements_that_commit_implicitly(statement, commits):
