@@ -11,13 +11,10 @@ Free of SQLAlchemy (like :mod:`migrator.urls`): the no-op re-apply uses it too.
 """
 from __future__ import annotations
 
-import re
 import shlex
 from collections.abc import Iterable, Mapping
 
 from migrator.urls import mask_text
-
-_QUERY_PASSWORD = re.compile(r"([?&]password=)[^&#]*", re.IGNORECASE)
 
 
 def apply_command(
@@ -80,11 +77,7 @@ def _command(verb: str, source: str, database: str | None, variables: Mapping[st
     """``migrator VERB PLAN`` with the options every plan command shares."""
     words = ["migrator", verb, shlex.quote(source)]
     if database:
-        words += ["--database", shlex.quote(_masked(database))]
+        words += ["--database", shlex.quote(mask_text(database))]
     for name, value in (variables or {}).items():
         words += ["--var", shlex.quote(f"{name}={value}")]
     return words
-
-
-def _masked(url: str) -> str:
-    return _QUERY_PASSWORD.sub(r"\1***", mask_text(url))

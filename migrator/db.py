@@ -20,7 +20,7 @@ from sqlalchemy.engine import URL, Engine, make_url
 
 from migrator.dialects import dialect_name
 from migrator.errors import DatabaseUnavailable, UsageError
-from migrator.urls import first_line, mask_text, resolve_url
+from migrator.urls import first_line, hide_query_password, mask_text, resolve_url
 
 # Bare scheme → the driver migrator ships with.
 _DEFAULT_DRIVERS = {
@@ -50,7 +50,7 @@ def mask(url: str | URL) -> str:
             url = make_url(url)
         except (sa_exc.ArgumentError, ValueError):
             return mask_text(url)
-    return url.render_as_string(hide_password=True)
+    return hide_query_password(url.render_as_string(hide_password=True))
 
 
 def create_engine(url: str | None, *, missing_file: str = "create", **kwargs) -> Engine:

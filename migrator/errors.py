@@ -107,7 +107,8 @@ class LockHeld(MigratorError):
     exit_code = 3
 
     #: When each kind of lock is let go of (``Dialect.lock_kind``), for the message.
-    ENDS = {"session": "with that process's database session", "file": "when that process exits"}
+    ENDS = {"session": "with that process's database session", "file": "when that process exits",
+            "sqlite": "when that connection commits, rolls back or closes"}
 
     def __init__(self, holder: str, waited: float, kind: str = "session"):
         self.holder = holder

@@ -6,6 +6,7 @@ the paths that must start fast can name the database too.
 from __future__ import annotations
 
 import os
+import re
 
 DEFAULT_URL = "sqlite:///migrator.sqlite"
 URL_ENV = "MIGRATOR_DATABASE_URL"
@@ -16,14 +17,28 @@ def resolve_url(url: str | None) -> str:
     return url or os.environ.get(URL_ENV) or DEFAULT_URL
 
 
+#: A password given as a query option (``?password=...``, which psycopg and PyMySQL
+#: accept), which SQLAlchemy's ``hide_password`` does not hide.
+_QUERY_PASSWORD = re.compile(r"([?&]password=)[^&#]*", re.IGNORECASE)
+
+
 def mask_text(text: str) -> str:
-    """For strings SQLAlchemy could not parse: hide anything between ':' and '@'."""
-    head, sep, tail = text.rpartition("@")
-    if not sep or "://" not in head:
-        return text
-    scheme, _, cred = head.partition("://")
-    user = cred.split(":", 1)[0]
-    return f"{scheme}://{user}:***@{tail}" if ":" in cred else text
+    """A URL as text, its password hidden: anything between ':' and '@' (also in a
+    string SQLAlchemy could not parse, scheme or not) and a ``password`` query option."""
+    scheme, has_scheme, rest = text.partition("://")
+    if not has_scheme:
+        scheme, rest = "", text
+    before_query, question, query = rest.partition("?")
+    cred, at, host = before_query.rpartition("@")
+    user, colon, _ = cred.partition(":")
+    if at and colon and not cred.startswith("/"):  # not a SQLite path such as ///a:b@c.db
+        text = f"{scheme}{has_scheme}{user}:***@{host}{question}{query}"
+    return hide_query_password(text)
+
+
+def hide_query_password(text: str) -> str:
+    """``?password=secret`` → ``?password=***`` (the URL's other parts as they are)."""
+    return _QUERY_PASSWORD.sub(r"\1***", text)
 
 
 def first_line(error: BaseException) -> str:

@@ -6,7 +6,9 @@ then raises :class:`~migrator.errors.LockHeld` naming the holder (exit code 3).
 - PostgreSQL: a session-level advisory lock (``pg_try_advisory_lock``), polled.
 - MySQL/MariaDB: ``GET_LOCK`` on a name that includes the database's, polled.
 - SQLite: an exclusive OS lock (``fcntl.flock``) on a sidecar file next to the
-  database file, ``<database>.migrator-lock``. Not the database's own write lock:
+  database file, ``<database>.migrator-lock``, and then, within the same timeout, the
+  database's own write lock must be free (a connection that is not a migrator may
+  hold it). Not the database's own write lock alone:
   ``apply`` commits after every step and every batch (so that a crash loses
   nothing), and each commit would release that lock for another ``apply`` to
   take in the middle of the run. The OS releases the file lock when the process
@@ -155,6 +157,7 @@ def file_lock(database: str | None, timeout: float, purpose: str) -> Iterator[No
                 if waited >= timeout:
                     raise LockHeld(_file_holder(path), round(waited, 1), kind="file") from None
                 time.sleep(min(_POLL_SECONDS, max(timeout - waited, 0.0)))
+        _wait_for_write_lock(database, start, timeout)
         _write_holder(fd, f"{holder_label(purpose)} since {now():%Y-%m-%d %H:%M:%S} UTC\n")
         try:
             yield
@@ -163,6 +166,36 @@ def file_lock(database: str | None, timeout: float, purpose: str) -> Iterator[No
             fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
         os.close(fd)
+
+
+def _wait_for_write_lock(database: str, start: float, timeout: float) -> None:
+    """Wait, within the same ``timeout``, for the database's own write lock when a
+    connection that is not a migrator holds it (a long transaction, a ``sqlite3``
+    shell): like another migrator, it makes ``apply`` wait and then exit 3, rather
+    than fail at its first write with "database is locked". Probed on a connection
+    of its own, so the run's connection holds no read lock that SQLite would refuse
+    to upgrade without waiting."""
+    import sqlite3
+
+    if not os.path.exists(database):
+        return  # nobody can hold a lock on a file that is not there yet
+    remaining = max(timeout - (time.monotonic() - start), 0.0)
+    try:
+        probe = sqlite3.connect(database, timeout=remaining, isolation_level=None)
+    except sqlite3.Error:
+        return  # the run's own connection says what is wrong with the file
+    try:
+        probe.execute("BEGIN IMMEDIATE")
+        probe.execute("ROLLBACK")
+    except sqlite3.OperationalError as e:
+        if "locked" not in str(e) and "busy" not in str(e):
+            return
+        raise LockHeld("another connection holding the SQLite database's write lock (not a migrator run)",
+                       round(time.monotonic() - start, 1), kind="sqlite") from None
+    except sqlite3.Error:
+        return
+    finally:
+        probe.close()
 
 
 def _write_holder(fd: int, text: str) -> None:

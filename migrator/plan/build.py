@@ -408,13 +408,14 @@ class _PlanBuilder:
         action = self._action(data)
         rollback = self._rollback(data.get("rollback"))
         when = data.get("when", {}).get("dialect") if isinstance(data.get("when"), dict) else None
+        python_source = self._python_source(action)
         return self.model.Step(
             id=data["id"],
             phase=phase_id,
             path=format_path(path),
             location=self.map.location(path),
             action=action,
-            checksum=step_checksum(action, rollback, self._python_source(action)),
+            checksum=step_checksum(action, rollback, python_source, vars_named_in(python_source, self.vars)),
             title=data.get("title"),
             description=data.get("description"),
             preconditions=self._checks(data.get("preconditions"), path + ("preconditions",)),
@@ -513,13 +514,30 @@ def normalize_expect(value: Any) -> tuple[str, Any]:
     return ("eq", value)
 
 
-def step_checksum(action: Any, rollback: SqlAction | None, python_source: str | None = None) -> str:
+def vars_named_in(source: str | None, variables: Mapping[str, Any]) -> dict[str, str]:
+    """The variables a ``python`` step's source names (``ctx.vars["n"]``, ``ctx.vars.get("n")``):
+    the ones whose value changes what it executes. Only those, so that a ``--var`` the
+    function never reads (``batch_size`` for another step) does not make it drift."""
+    if not source:
+        return {}
+    return {
+        name: as_text(value)
+        for name, value in sorted(variables.items())
+        if re.search(rf"(?<![A-Za-z0-9_]){re.escape(name)}(?![A-Za-z0-9_])", source)
+    }
+
+
+def step_checksum(action: Any, rollback: SqlAction | None, python_source: str | None = None,
+                  python_vars: Mapping[str, str] | None = None) -> str:
     """A digest of what a step executes: its action and rollback after substitution.
 
     Titles, descriptions, checks and the YAML layout are not part of it; SQL
     comments are (they are executed text); line endings and trailing
     whitespace are not. Batch tuning (size, pause, max_batches, total) is not:
-    it changes how the work is cut, not what it does.
+    it changes how the work is cut, not what it does. A ``python`` step's SQL is
+    in its source, and ``python_vars`` (:func:`vars_named_in`) are the variable
+    values it reads from ``ctx.vars``: a ``--var`` changes those the way
+    substitution changes SQL.
     """
     # By each action's kind, not its class: this module does not import the model.
     content: dict[str, Any] = {"action": None, "rollback": None}
@@ -528,6 +546,8 @@ def step_checksum(action: Any, rollback: SqlAction | None, python_source: str | 
         content["action"] = ["sql", [normalize_sql(t) for t in action.texts]]
     elif kind == "python":
         content["action"] = ["python", action.target, normalize_sql(python_source) if python_source is not None else None]
+        if python_vars:  # appended only when there are some: older journals' checksums stay valid
+            content["action"].append(dict(python_vars))
     elif kind == "batch":
         content["action"] = ["batch", normalize_sql(action.sql)]
     elif kind == "manual":

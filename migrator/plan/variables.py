@@ -23,16 +23,26 @@ def as_text(value: Any) -> str:
 
 
 def substitute(text: str, variables: Mapping[str, Any], environ: Mapping[str, str], used: set[str] | None = None) -> str:
-    """Replace every reference in ``text``; raise :class:`VariableError` on the first bad one."""
+    """Replace every reference in ``text``; raise :class:`VariableError` naming every bad
+    one (validate reports every error at once, even several in one SQL file)."""
     if "$" not in text:
         return text
+    problems: list[str] = []
 
     def replace(m: re.Match) -> str:
         if m.group(1) is None:
             return "${"  # $${ → a literal ${
-        return _resolve(m.group(1), variables, environ, used)
+        try:
+            return _resolve(m.group(1), variables, environ, used)
+        except VariableError as e:
+            if str(e) not in problems:
+                problems.append(str(e))
+            return m.group(0)
 
-    return _TOKEN.sub(replace, text)
+    result = _TOKEN.sub(replace, text)
+    if problems:
+        raise VariableError("; ".join(problems))
+    return result
 
 
 def references(text: str) -> list[str]:
@@ -47,7 +57,9 @@ def _resolve(body: str, variables: Mapping[str, Any], environ: Mapping[str, str]
         name = name.strip()
         if not _NAME.match(name):
             raise VariableError(f"invalid environment variable name in ${{{body}}}")
-        if name in environ:
+        # As in the shell and Compose, ``:-`` means "unset or empty": a variable exported
+        # empty (NAME= in a CI config) gets the default, not an empty string.
+        if environ.get(name) or (name in environ and not sep):
             return environ[name]
         if sep:
             return default
