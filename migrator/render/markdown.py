@@ -24,7 +24,9 @@ _SEVERITY_ICONS = {"error": "❌", "warning": "⚠️"}
 # Characters that can start Markdown syntax mid-line. "_" only matters at a word's
 # edge (CommonMark ignores intraword underscores), so snake_case stays readable.
 _MD_SPECIAL = re.compile(r"([\\`*\[\]<>|~]|(?<![0-9A-Za-z])_|_(?![0-9A-Za-z]))")
-_CODE_SPAN = re.compile(r"(`[^`\n]+`)")
+# A code span: a run of backticks, then text, then a run of the same length (CommonMark),
+# so ```x``` is one span and not two empty ones around `x`.
+_CODE_SPAN = re.compile(r"(?<!`)(`+)(?!`).+?(?<!`)\1(?!`)")
 
 
 # --- escaping -----------------------------------------------------------------
@@ -37,8 +39,23 @@ def text(value: str) -> str:
 
 def prose(value: str) -> str:
     """Our own text (rule explanations): `code spans` kept, everything else escaped."""
-    parts = _CODE_SPAN.split(c.one_line(value))
-    return "".join(p if i % 2 else _MD_SPECIAL.sub(r"\\\1", p) for i, p in enumerate(parts))
+    return _outside_code_spans(c.one_line(value), lambda part: _MD_SPECIAL.sub(r"\\\1", part))
+
+
+def markdown_line(value: str) -> str:
+    """A line of a plan author's Markdown (a manual step's instructions): lists, emphasis
+    and `code spans` kept, but no raw HTML, which could open a ``<details>`` that hides
+    the rest of the comment. ``&lt;`` rather than ``\\<``: a backslash before it in the
+    text would escape the escape."""
+    return _outside_code_spans(value, lambda part: part.replace("<", "&lt;"))
+
+
+def _outside_code_spans(value: str, escape) -> str:
+    parts, pos = [], 0
+    for span in _CODE_SPAN.finditer(value):
+        parts += [escape(value[pos:span.start()]), span.group(0)]
+        pos = span.end()
+    return "".join(parts + [escape(value[pos:])])
 
 
 def code(value: str, limit: int = 0) -> str:
@@ -161,7 +178,7 @@ def _step_details(report: RunReport, step: StepResult) -> list[str]:
     lines = []
     if c.shows_instructions(step):
         lines += [f"✋ {code(step.step)} waits for a person:", ""]
-        lines += ["> " + line if line.strip() else ">" for line in step.instructions.strip().splitlines()]
+        lines += ["> " + markdown_line(line) if line.strip() else ">" for line in step.instructions.strip().splitlines()]
         lines += ["", f"When done: {code(c.confirm_command(report, step))}", ""]
     show_sql = step.statements and (
         (step.outcome is None and step.verdict in c.EXECUTING_VERDICTS) or step.outcome == "failed"
@@ -331,8 +348,17 @@ def _overview(report: RunReport) -> list[str]:
 
 
 def _phase_complete(phase: PhaseResult) -> bool:
-    relevant = [s for s in phase.steps if s.outcome != "not_applicable"]
-    return bool(relevant) and all(_done(s) for s in relevant)
+    """Every applicable step done and no phase check failed: a phase whose verify failed
+    is not complete (its verify runs again on the next apply, later phases wait)."""
+    relevant = [s for s in phase.steps if c.step_key(s) != "not_applicable"]
+    return bool(relevant) and all(_done(s) for s in relevant) and not _phase_failures(phase)
+
+
+def _phase_failures(phase: PhaseResult) -> list[tuple[str, CheckResult]]:
+    """The phase's own checks that stopped the run, as (kind, check): a precondition that
+    halts (warnings are listed under Key Findings) and a verify check that failed."""
+    failures = [("precondition", x) for x in phase.preconditions if x.held is False and x.on_fail in (None, "halt")]
+    return failures + [("verification", x) for x in phase.verify if x.held is False]
 
 
 def _completed(report: RunReport) -> list[str]:
@@ -341,7 +367,12 @@ def _completed(report: RunReport) -> list[str]:
         done = [s for s in phase.steps if _done(s)]
         if not done:
             continue
-        mark = " ✅" if _phase_complete(phase) else " (in progress)"
+        if _phase_complete(phase):
+            mark = " ✅"
+        elif any(kind == "verification" for kind, _ in _phase_failures(phase)):
+            mark = " (verification failed)"
+        else:
+            mark = " (in progress)"
         lines += [f"### Phase {text(phase.phase)}" + (f": {text(phase.title)}" if phase.title else "") + mark, ""]
         for i, step in enumerate(done, 1):
             what = ", ".join(p for p in (step.action, c.step_word(step), c.step_facts(step)) if p)
@@ -417,12 +448,29 @@ def _skipped_failed(report: RunReport) -> list[str]:
             if s.outcome == "blocked" and s.blocked_by and (not why or s.blocked_by not in why):
                 why = f"{why}; blocked by {s.blocked_by}" if why else f"blocked by {s.blocked_by}"
             lines.append(f"- {code(s.step)} (phase {code(s.phase)}) — {_NOT_DONE_WHY[s.outcome]}" + (f": {text(why)}" if why else ""))
+    phase_failures = [] if report.command == "plan" else [  # a dry run's checks stopped nothing
+        (phase, kind, check) for phase in report.phases for kind, check in _phase_failures(phase)
+    ]
+    for phase, kind, check in phase_failures:
+        why = "; ".join(text(p) for p in (check.message, c.check_detail(check)) if p)
+        lines.append(f"- phase {code(phase.phase)} — {kind} failed: {text(check.label)}" + (f" — {why}" if why else ""))
     if lines:
         return lines
     warned = len(_warning_items(report))
     # Warned is not done badly, but "nothing" must not hide it (they are listed once, above).
     return [f"Nothing was skipped or failed; {c.plural(warned, 'warning')} {'is' if warned == 1 else 'are'} "
             "listed under Key Findings." if warned else "Nothing was skipped or failed."]
+
+
+#: The run's own next steps (``RunReport.next_steps``, plain text for the terminal) that
+#: the bullets above already say, with the command in a code span: a manual step to
+#: confirm, a failed step to fix, a partial batch to continue, skipped and not reached
+#: steps (in the phases' pending lists). What no bullet covers (drift, a phase verify to
+#: fix or accept) is kept.
+_COVERED_HINTS = re.compile(
+    r"confirm manual step |manual step \S+ waits for a person|fix step |continue batch step "
+    r"|step \S+ was skipped |\d+ step\(s\) not reached"
+)
 
 
 def _next_steps(report: RunReport) -> list[str]:
@@ -435,16 +483,18 @@ def _next_steps(report: RunReport) -> list[str]:
                 f"- ✋ Phase {code(s.phase)} waits for a person at step {code(s.step)}.{todo} "
                 f"When it is done, run {code(c.confirm_command(report, s))}."
             )
-    if any(s.outcome == "failed" for s in report.steps):
+    halted = report.command != "plan" and any(k == "precondition" for p in report.phases for k, _ in _phase_failures(p))
+    if halted or any(s.outcome in ("failed", "optional_failed") for s in report.steps):
         lines.append(f"- Fix the failure above, then run {code(c.apply_command(report))} again; applied steps are not repeated.")
     if any(s.outcome == "partial" for s in report.steps):
         lines.append(f"- Run {code(c.apply_command(report))} again to continue the partial batch steps.")
     for phase in report.phases:
-        pending = [s for s in phase.steps if not _done(s) and s.outcome != "not_applicable"]
+        # step_key: a dry run has no outcome, and its not applicable steps are no more pending.
+        pending = [s for s in phase.steps if not _done(s) and c.step_key(s) != "not_applicable"]
         if pending and not _phase_complete(phase):
             title = f" — {text(phase.title)}" if phase.title else ""
             steps = ", ".join(code(s.step) for s in pending)
             lines.append(f"- Phase {code(phase.phase)}{title}: {c.plural(len(pending), 'step')} pending ({steps})")
     said = "\n".join(lines)
-    lines += [f"- {text(n)}" for n in report.next_steps if n not in said]
+    lines += [f"- {text(n)}" for n in report.next_steps if n not in said and not _COVERED_HINTS.match(n)]
     return lines or ["Nothing is pending: every step of the plan is applied."]

@@ -1,0 +1,159 @@
+"""The ``apply --report`` summary and the plan's Markdown on real runs: a failed phase
+check is a failure, each next step is said once, a plan's instructions carry no raw HTML."""
+from __future__ import annotations
+
+import re
+
+from markdown_it import MarkdownIt
+
+from migrator import api
+from migrator.render import render, render_summary
+from migrator.report import PhaseResult, RunReport, StepResult
+
+PHASE_VERIFY_FAILS = """\
+migrator: 1
+name: phase-verify-fails
+phases:
+  - id: one
+    verify:
+      - name: one row in acc_r
+        query: SELECT count(*) FROM acc_r
+        expect: 1
+        message: acc_r needs one row
+    steps:
+      - id: make-r
+        sql: CREATE TABLE acc_r (id INTEGER PRIMARY KEY)
+        rollback: DROP TABLE acc_r
+  - id: two
+    steps:
+      - id: two-a
+        idempotent: true
+        sql: SELECT 1
+"""
+
+PHASE_PRECONDITION_HALTS = """\
+migrator: 1
+name: phase-precondition-halts
+phases:
+  - id: one
+    preconditions:
+      - table_exists: acc_nothing
+        message: create acc_nothing first
+    steps:
+      - id: a
+        idempotent: true
+        sql: SELECT 1
+"""
+
+# A manual gate, a partial batch, an optional failure, a skipped and a blocked step and
+# a step not reached: each has a next step of its own.
+EVERYTHING_PENDING = """\
+migrator: 1
+name: everything-pending
+phases:
+  - id: setup
+    steps:
+      - id: make-items
+        sql:
+          - CREATE TABLE acc_items (id INTEGER PRIMARY KEY, done INTEGER NOT NULL DEFAULT 0)
+          - INSERT INTO acc_items (id) VALUES (1), (2), (3), (4), (5)
+        rollback: DROP TABLE acc_items
+        allow: [mysql-partial-ddl]
+      - id: optional-fails
+        optional: true
+        idempotent: true
+        sql: UPDATE acc_no_such_table SET x = 1
+      - id: skipped
+        idempotent: true
+        preconditions:
+          - table_exists: acc_later
+            on_fail: skip
+        sql: SELECT 1
+      - id: blocked
+        requires: [skipped]
+        idempotent: true
+        sql: SELECT 2
+      - id: backfill
+        idempotent: true
+        batch:
+          size: 2
+          max_batches: 1
+          sql: >-
+            UPDATE acc_items SET done = 1
+            WHERE id IN (SELECT id FROM (SELECT id FROM acc_items WHERE done = 0
+                                         ORDER BY id LIMIT :batch_size) AS batch)
+  - id: gate
+    steps:
+      - id: approve
+        manual: Look at acc_items, then confirm.
+      - id: after-gate
+        idempotent: true
+        sql: SELECT 3
+"""
+
+
+def _summary(tmp_path, db_url, plan_text: str):
+    path = tmp_path / "plan.yaml"
+    path.write_text(plan_text)
+    report = api.apply(str(path), db_url, yes=True)
+    return report, render_summary(report)
+
+
+def _section(summary: str, title: str) -> str:
+    return summary.split(f"## {title}\n\n", 1)[1].split("\n## ", 1)[0]
+
+
+def test_a_failed_phase_verification_is_listed_and_the_phase_is_not_complete(tmp_path, db_url):
+    report, summary = _summary(tmp_path, db_url, PHASE_VERIFY_FAILS)
+    assert report.exit_code == 1
+    assert "Phases completed: 0 of 2." in summary
+    assert "### Phase one (verification failed)" in summary
+    assert _section(summary, "Skipped / Failed").splitlines() == [
+        "- phase `one` — verification failed: one row in acc_r — acc_r needs one row; expected 1, got 0"
+    ]
+
+
+def test_a_halting_phase_precondition_is_listed_with_what_to_do(tmp_path, db_url):
+    report, summary = _summary(tmp_path, db_url, PHASE_PRECONDITION_HALTS)
+    assert report.exit_code == 1
+    assert _section(summary, "Skipped / Failed").splitlines() == [
+        "- phase `one` — precondition failed: table_exists: acc_nothing — create acc_nothing first; "
+        "table acc_nothing does not exist"
+    ]
+    assert _section(summary, "Next Steps").startswith("- Fix the failure above, then run `migrator apply ")
+
+
+def test_each_next_step_is_said_once(tmp_path, db_url):
+    report, summary = _summary(tmp_path, db_url, EVERYTHING_PENDING)
+    assert report.exit_code == 3
+    bullets = [re.sub(r"`[^`]*`", "CMD", b) for b in _section(summary, "Next Steps").splitlines()]
+    # Not again as the run's plain-text hints ("confirm manual step ...", "fix step ...",
+    # "continue batch step ...", "step skipped was skipped ...", "1 step(s) not reached").
+    assert bullets == [
+        "- ✋ Phase CMD waits for a person at step CMD. Look at acc_items, then confirm. When it is done, run CMD.",
+        "- Fix the failure above, then run CMD again; applied steps are not repeated.",
+        "- Run CMD again to continue the partial batch steps.",
+        "- Phase CMD: 4 steps pending (CMD, CMD, CMD, CMD)",
+        "- Phase CMD: 2 steps pending (CMD, CMD)",
+    ]
+
+
+def test_a_plans_instructions_keep_their_markdown_but_not_raw_html():
+    manual = StepResult(
+        step="gate", phase="p", action="manual", verdict="manual",
+        instructions="Open the <details> panel and check `a<b`:\n- the </details> list\n- **all** rows",
+    )
+    report = RunReport(command="plan", plan="p", source="p.yaml", phases=(PhaseResult("p", None, (manual,)),))
+    html = MarkdownIt("commonmark").enable("table").render(render(report, "markdown"))
+    assert "<details>" not in html and "</details>" not in html
+    assert "Open the &lt;details&gt; panel and check <code>a&lt;b</code>:" in html
+    assert "<li>the &lt;/details&gt; list</li>" in html and "<li><strong>all</strong> rows</li>" in html
+
+
+def test_a_dry_run_summary_does_not_count_not_applicable_steps_as_pending():
+    steps = (
+        StepResult(step="everywhere", phase="p", action="sql", verdict="run"),
+        StepResult(step="postgres-only", phase="p", action="sql", verdict="not_applicable"),
+    )
+    report = RunReport(command="plan", plan="p", source="p.yaml", phases=(PhaseResult("p", None, steps),))
+    assert _section(render_summary(report), "Next Steps").strip() == "- Phase `p`: 1 step pending (`everywhere`)"
