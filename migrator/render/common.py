@@ -143,9 +143,7 @@ def summary_parts(report: RunReport) -> list[str]:
 
 
 def has_drift(step: StepResult) -> bool:
-    return step.verdict == "drift" or bool(
-        step.recorded_checksum and step.checksum and step.recorded_checksum != step.checksum
-    )
+    return step.verdict == "drift"
 
 
 def all_checks(report: RunReport) -> list[tuple[str, CheckResult]]:

@@ -155,3 +155,30 @@ def test_apply_says_why_each_step_ended_as_it_did_not_why_it_was_to_run(sqlite_u
     assert "  bad: FAILED\n" in out
     # A failed check's SQL error is quoted once, not again as "; error: ...".
     assert out.count("no such table: nosuch") == out.count("the check's SQL failed: no such table: nosuch")
+
+
+def test_status_does_not_call_a_changed_rerun_step_drift(sqlite_url, tmp_path, capsys):
+    # rerun: on_change runs again when it changed (spec section 4): that is its verdict,
+    # not drift, in every format.
+    text = textwrap.dedent(
+        """\
+        migrator: 1
+        name: reruns
+        phases:
+          - id: p
+            steps:
+              - id: view
+                idempotent: true
+                rerun: on_change
+                sql: CREATE VIEW IF NOT EXISTS v AS SELECT {n} AS n
+        """
+    )
+    plan = write_plan_file(tmp_path, text.format(n=1))
+    assert run(capsys, "--database", sqlite_url, "apply", plan)[0] == 0
+    write_plan_file(tmp_path, text.format(n=2))
+    code, out, _ = run(capsys, "--database", sqlite_url, "status", plan)
+    row = next(line for line in out.splitlines() if line.strip().startswith("view "))
+    assert code == 0 and "DRIFT" not in row and "drifted" not in out
+    code, out, _ = run(capsys, "--database", sqlite_url, "status", plan, "--format", "json")
+    doc = json.loads(out)
+    assert doc["status"] == "ok" and doc["phases"][0]["steps"][0]["verdict"] == "rerun"
