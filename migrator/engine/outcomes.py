@@ -184,7 +184,9 @@ def status_report(plan: Plan, state: JournalState, dialect: str, selection: Sele
                 result = replace(result, state="not_applicable" if d.verdict == "not_applicable" else "pending")
             steps.append(result)
         if steps:
+            # As the dry run says it: the next apply stops at a manual step not confirmed yet.
             phases.append(PhaseResult(phase=phase.id, title=phase.title, steps=tuple(steps),
+                                      waits_for_person=any(s.verdict == "manual" for s in steps),
                                       reverify=xp.reverify.get(phase.id)))
     drift = [d.step.id for d in xp.decisions if d.verdict == "drift"]
     return RunReport(

@@ -182,3 +182,29 @@ def test_status_does_not_call_a_changed_rerun_step_drift(sqlite_url, tmp_path, c
     code, out, _ = run(capsys, "--database", sqlite_url, "status", plan, "--format", "json")
     doc = json.loads(out)
     assert doc["status"] == "ok" and doc["phases"][0]["steps"][0]["verdict"] == "rerun"
+
+
+def test_status_json_says_a_phase_waits_for_a_person_as_plan_does(sqlite_url, tmp_path, capsys):
+    plan = write_plan_file(tmp_path, textwrap.dedent(
+        """\
+        migrator: 1
+        name: gate
+        phases:
+          - id: p
+            steps:
+              - id: make
+                sql: CREATE TABLE t (id INTEGER)
+              - id: ask
+                manual: Check the table.
+          - id: q
+            steps:
+              - id: later
+                sql: CREATE TABLE u (id INTEGER)
+        """
+    ))
+    assert run(capsys, "--database", sqlite_url, "apply", plan, "--yes")[0] == 3
+    waits = {}
+    for command in ("status", "plan"):
+        doc = json.loads(run(capsys, "--database", sqlite_url, command, plan, "--format", "json")[1])
+        waits[command] = [(p["phase"], p["waits_for_person"]) for p in doc["phases"]]
+    assert waits["status"] == waits["plan"] == [("p", True), ("q", False)]
