@@ -55,6 +55,8 @@ from migrator.sql.split import statements_of
 
 #: Outcomes after which a step counts as applied for ``requires`` in this run.
 _SATISFYING = frozenset({"applied", "already_applied", "marked_applied", "not_applicable"})
+#: No journal row built yet for the current step (its message may be None).
+_NO_ROW = object()
 #: Journal statuses of an attempt that committed part of a step (the planner resumes from them).
 _UNFINISHED = frozenset({"running", "partial", "failed"})
 
@@ -150,6 +152,8 @@ class Runner:
         self._checks: Checks | None = None
         #: The current step's `on_fail: warn` warnings, journaled in its rows' `message`.
         self._warning: str | None = None
+        #: The message of the last journal row built for the current step (_NO_ROW: none).
+        self._row_message: str | None | object = _NO_ROW
         #: The current step's journal state: its entry before this run, then the row of
         #: its attempt as last written (a step without a transaction of its own); what
         #: the next apply decides from when Ctrl-C stops the step.
@@ -286,6 +290,7 @@ class Runner:
     def _step(self, d: Decision) -> StepResult:
         self._warning = None
         self._journaled = d.entry
+        self._row_message = _NO_ROW
         try:
             return self._run_step(d)
         except KeyboardInterrupt:
@@ -358,6 +363,9 @@ class Runner:
 
     def _done(self, d: Decision, result: StepResult, outcome: str, *, started=None, **changes) -> StepResult:
         self.outcomes[d.step.id] = outcome
+        if "state" in changes and "journal_message" not in changes and self._row_message is not _NO_ROW:
+            # The step's journal row is now the one this run wrote, not the entry it started from.
+            changes["journal_message"] = self._row_message
         if started is not None:
             finished = now()
             changes.update(
@@ -435,6 +443,7 @@ class Runner:
         if self._warning and status in ("applied", "running", "partial"):
             # The journal's message holds warnings too (spec section 4).
             message = f"{message}; {self._warning}" if message else self._warning
+        self._row_message = message
         return Row(
             plan=self.plan.name, phase=step.phase, step=step.id, checksum=step.checksum, status=status,
             started_at=started, finished_at=finished, rows_affected=rows, statements_done=statements_done,

@@ -208,3 +208,30 @@ def test_status_json_says_a_phase_waits_for_a_person_as_plan_does(sqlite_url, tm
         doc = json.loads(run(capsys, "--database", sqlite_url, command, plan, "--format", "json")[1])
         waits[command] = [(p["phase"], p["waits_for_person"]) for p in doc["phases"]]
     assert waits["status"] == waits["plan"] == [("p", True), ("q", False)]
+
+
+def test_apply_json_shows_the_journal_message_of_the_row_this_run_wrote(sqlite_url, tmp_path, capsys):
+    # journal_message is the step's latest journal row: after a failed attempt is fixed,
+    # the applied row's (none), not the old error; a confirmed manual step's confirmation.
+    plan = write_plan_file(tmp_path, textwrap.dedent(
+        """\
+        migrator: 1
+        name: msgs
+        phases:
+          - id: p
+            steps:
+              - id: fill
+                sql: INSERT INTO t (id) VALUES (1)
+              - id: ask
+                manual: Look at t.
+        """
+    ))
+    assert run(capsys, "--database", sqlite_url, "apply", plan, "--yes")[0] == 1  # no table t yet
+    from tests.dbutil import run_sql
+
+    run_sql(sqlite_url, "CREATE TABLE t (id INTEGER)")
+    code, out, _ = run(capsys, "--database", sqlite_url, "apply", plan, "--confirm", "ask", "--format", "json")
+    assert code == 0
+    steps = {s["step"]: s for p in json.loads(out)["phases"] for s in p["steps"]}
+    assert steps["fill"]["journal_message"] is None
+    assert steps["ask"]["journal_message"].startswith("confirmed by ")
