@@ -266,7 +266,7 @@ class _PlanBuilder:
         if not self._check_file(relative, path, "SQL file"):
             return
         try:
-            with open(self._file(relative), encoding="utf-8") as f:
+            with open(self._file(relative), encoding="utf-8-sig") as f:
                 substitute(f.read(), self.vars, self.environ)
         except UnicodeDecodeError:
             self._issue(path, f"SQL file {relative!r} is not UTF-8 text", "file")
@@ -458,8 +458,10 @@ class _PlanBuilder:
     def _read_sql_file(self, relative: str) -> str:
         # Variables are substituted in SQL files too, so a --var means the same
         # whether the SQL is inline or in a file.
-        # Checked in _check_sql_file: readable, UTF-8, every variable defined.
-        with open(self._file(relative), encoding="utf-8") as f:
+        # Checked in _check_sql_file: readable, UTF-8, every variable defined. A byte
+        # order mark is not SQL (utf-8-sig drops it): re-saving a file with one is no
+        # change, so it does not make an applied step drift (Flyway does the same).
+        with open(self._file(relative), encoding="utf-8-sig") as f:
             return substitute(f.read(), self.vars, self.environ)
 
     def _rollback(self, data: Any) -> SqlAction | None:

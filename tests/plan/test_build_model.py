@@ -111,6 +111,16 @@ def test_checksum_ignores_titles_layout_line_endings_and_trailing_spaces(plan_di
     assert _checksums(path) == before
 
 
+def test_a_byte_order_mark_in_a_sql_file_is_not_part_of_it(plan_dir):
+    # Re-saving a SQL file with a BOM (some Windows editors do) is no change: no drift.
+    path, sql = plan_dir / "plan.yaml", plan_dir / "sql" / "x.sql"
+    before = _checksums(path)
+    sql.write_bytes(b"\xef\xbb\xbf" + sql.read_bytes())
+    assert _checksums(path) == before
+    step = next(s for s in load_plan(str(path)).steps if s.id == "from-file")
+    assert not step.action.texts[0].startswith("\ufeff")
+
+
 def test_checksum_changes_with_executed_text_comments_variables_and_files(plan_dir):
     path = plan_dir / "plan.yaml"
     before = _checksums(path)
