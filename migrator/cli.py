@@ -171,7 +171,8 @@ def inspect(ctx: click.Context, database: str | None, fmt: str, emit_plan: str |
     # The plan is written before anything is shown: a bad --name or path is then
     # one error line and exit 2, not a full report followed by an error.
     written = api.write_inspect_plan(result, emit_plan, name=plan_name) if emit_plan else None
-    _echo_lines(json.dumps(result.to_dict(), indent=2) if fmt == "json" else render_text(result))
+    _echo_lines(json.dumps(result.to_dict(), indent=2) if fmt == "json"
+                else render_text(result, plan_written=written is not None))
     if emit_plan and not _quiet(ctx):
         # On stderr, so that --format json output stays one JSON document.
         click.echo(f"wrote {written}" if written else "nothing to fix: no plan written", err=True)
@@ -187,6 +188,8 @@ lock_timeout_option = click.option(
 confirm_option = click.option("--confirm", "confirm", multiple=True, metavar="STEP",
                               help="This manual step is done (repeatable).")
 yes_option = click.option("--yes", "-y", is_flag=True, help="Never ask; a manual step then stops the run (exit 3).")
+rollback_yes_option = click.option("--yes", "-y", is_flag=True,
+                                   help="Roll back without asking (needed without a terminal, else exit 2).")
 
 
 def _plan_args(ctx: click.Context, database, variables, phases=(), steps=(), skips=(), tags=()) -> dict:
@@ -385,7 +388,7 @@ def verify_command(ctx, plan_file, database, variables, phases, steps, skips, ta
 @var_option
 @format_option
 @lock_timeout_option
-@yes_option
+@rollback_yes_option
 @click.option("--to", "to", metavar="STEP", help="Roll back the steps applied after STEP (STEP stays applied).")
 @click.option("--last", "last", type=click.IntRange(min=1), metavar="N", help="Roll back the N newest applied steps.")
 @click.pass_context

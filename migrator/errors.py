@@ -144,12 +144,8 @@ class StepInterrupted(MigratorError):
         super().__init__(f"interrupted during step {step} ({left}); {next_apply}")
 
 
-class JournalMismatch(MigratorError):
-    """The journal disagrees with the plan (drift, or a step left running)."""
+class JournalTooNew(MigratorError):
+    """The journal was laid out by a newer migrator (exit 2, like a database this
+    migrator cannot use): nothing is read from it or written to it."""
 
-    exit_code = 1
-
-    def __init__(self, step: str, message: str):
-        self.step = step
-        self.message = message
-        super().__init__(message)
+    exit_code = 2

@@ -319,7 +319,7 @@ def _sqlite_table(conn: sa.Connection, table: str, columns) -> SqliteTable:
 # --- text ------------------------------------------------------------------------
 
 
-def render_text(result: InspectResult) -> str:
+def render_text(result: InspectResult, *, plan_written: bool = False) -> str:
     """The findings as lines for a terminal."""
     lines: list[str] = []
     missing = result.missing_foreign_keys
@@ -339,7 +339,7 @@ def render_text(result: InspectResult) -> str:
     lines.append(f"Tables without a primary key ({len(no_pk)}):")
     for t in no_pk:
         lines.append(f"  {t.table}")
-    if result.fixable:
+    if result.fixable and not plan_written:  # with --emit-plan the plan is written already
         lines.append("`migrator inspect --emit-plan FILE` writes a plan that fixes the first two.")
     elif result.clean:
         lines.append("Nothing to fix.")

@@ -48,3 +48,25 @@ def test_init_quiet_writes_the_plan_silently(tmp_path, capsys):
     assert main(["init", str(tmp_path), "-q"]) == 0
     assert capsys.readouterr() == ("", "")
     assert (tmp_path / "plan.yaml").exists()
+
+
+def test_the_report_hints_at_emit_plan_only_when_no_plan_was_written(sqlite_url, tmp_path, capsys):
+    _database_with_a_missing_key(sqlite_url)
+    hint = "`migrator inspect --emit-plan FILE` writes a plan"
+    assert main(["--database", sqlite_url, "inspect"]) == 0
+    assert hint in capsys.readouterr().out
+    assert main(["--database", sqlite_url, "inspect", "--emit-plan", str(tmp_path / "fixes.yaml")]) == 0
+    captured = capsys.readouterr()
+    assert hint not in captured.out and captured.err == f"wrote {tmp_path / 'fixes.yaml'}\n"
+
+
+def test_read_only_commands_refuse_a_journal_from_a_newer_migrator(sqlite_url, tmp_path, capsys):
+    plan = tmp_path / "p.yaml"
+    plan.write_text("migrator: 1\nname: p\nphases:\n  - id: a\n    steps:\n      - id: s\n        sql: SELECT 1\n")
+    assert main(["--database", sqlite_url, "apply", str(plan)]) == 0
+    run_sql(sqlite_url, "UPDATE migrator_journal_meta SET value = '99'")
+    capsys.readouterr()
+    for command in ("status", "plan", "verify", "apply"):
+        assert main(["--database", sqlite_url, command, str(plan)]) == 2, command
+        err = capsys.readouterr().err
+        assert err.startswith("migrator: the journal table migrator_journal has schema version 99, newer than"), err

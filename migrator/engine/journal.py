@@ -32,7 +32,7 @@ from functools import cached_property, lru_cache
 from migrator import __version__
 from migrator.dialects import Dialect, get_dialect
 from migrator.engine.planner import JournalEntry, JournalState
-from migrator.errors import JournalMismatch
+from migrator.errors import JournalTooNew
 
 DEFAULT_TABLE = "migrator_journal"
 #: Version of the journal's own layout; bump it with a migration of the table.
@@ -148,12 +148,17 @@ class Journal:
             if version is None:  # the meta table was dropped by hand: the layout is ours
                 meta.create(conn, checkfirst=True)
                 conn.execute(meta.insert().values(name="schema_version", value=str(SCHEMA_VERSION)))
-            elif int(version) > SCHEMA_VERSION:
-                raise JournalMismatch(
-                    "",
-                    f"the journal table {self.name} has schema version {version}, newer than this migrator "
-                    f"({__version__}) understands ({SCHEMA_VERSION}); upgrade migrator",
-                )
+            else:
+                self._refuse_newer(version)
+
+    def _refuse_newer(self, version: str | None) -> None:
+        """A journal laid out by a newer migrator is neither written nor read: its rows may
+        not mean what this one thinks."""
+        if version is not None and int(version) > SCHEMA_VERSION:
+            raise JournalTooNew(
+                f"the journal table {self.name} has schema version {version}, newer than this migrator "
+                f"({__version__}) understands ({SCHEMA_VERSION}); upgrade migrator"
+            )
 
     # --- reading ---------------------------------------------------------------
 
@@ -167,8 +172,13 @@ class Journal:
 
     def read_state(self, conn, dialect, plan: str, *, known_to_exist: bool = False) -> JournalState:
         """Every step's latest row for ``plan``, in one query (none when the table is missing)."""
-        if not known_to_exist and not self.exists(conn):
-            return JournalState({}, exists=False)
+        if not known_to_exist:
+            if not self.exists(conn):
+                return JournalState({}, exists=False)
+            import sqlalchemy as sa  # only the full path gets here (known_to_exist: its caller checked)
+
+            if sa.inspect(conn).has_table(self.meta_name):
+                self._refuse_newer(self.read_version(conn, dialect))
         t = dialect.quote(self.name)
         sql = (
             f"SELECT {', '.join('j.' + c for c in COLUMNS)} FROM {t} j"

@@ -1,13 +1,15 @@
 """The journal table: created on first use, read in one query, read-only when absent."""
 from __future__ import annotations
 
+import pytest
+
 from datetime import datetime
 
 import sqlalchemy as sa
 
 from migrator.dialects import get_dialect
 from migrator.engine.journal import SCHEMA_VERSION, Journal, Row, now
-from migrator.errors import JournalMismatch
+from migrator.errors import JournalTooNew
 
 COLUMNS = [
     "id", "plan", "phase", "step", "checksum", "status", "started_at", "finished_at", "duration_ms",
@@ -73,11 +75,11 @@ def test_a_journal_from_a_newer_migrator_is_refused(db_engine):
         Journal().ensure_table(conn, _dialect(db_engine))
         with conn.begin():
             conn.exec_driver_sql("UPDATE migrator_journal_meta SET value = '99'")
-        try:
-            Journal().ensure_table(conn, _dialect(db_engine))
-        except JournalMismatch as e:
-            assert str(e).startswith(
-                "the journal table migrator_journal has schema version 99, newer than this migrator"
-            )
-        else:
-            raise AssertionError("expected JournalMismatch")
+        for use in (lambda: Journal().ensure_table(conn, _dialect(db_engine)),  # apply, rollback, resolve
+                    lambda: Journal().read_state(conn, _dialect(db_engine), "demo")):  # plan, status, verify
+            with pytest.raises(JournalTooNew) as e:
+                use()
+            conn.rollback()
+            assert e.value.exit_code == 2
+            assert str(e.value).startswith(
+                "the journal table migrator_journal has schema version 99, newer than this migrator")
