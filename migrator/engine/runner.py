@@ -202,6 +202,11 @@ class Runner:
                 status, message = "failed", pre[1]
                 break
             if pre[2] is None:
+                if decisions and phase.verify:
+                    # The phase's `unchanged` checks compare with the state before its first
+                    # step (a phase that only verifies again has no "before": not evaluated).
+                    with self.conn.begin():
+                        self.checks.capture(phase.verify)
                 for d in decisions:
                     if self.options.before_step is not None:
                         self.options.before_step(d.step)
