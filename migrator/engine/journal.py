@@ -15,9 +15,10 @@ The table's own schema version lives in a second, two-column table,
 that a later migrator can migrate the journal and an older one can refuse a
 journal it does not understand, without touching the audit rows.
 
-``read_state`` is one query, and works read-only: when the table does not exist
-it returns an empty state and creates nothing (``plan`` and ``status`` never
-write). ``ensure_table`` creates the tables on first use (``apply``, ``resolve``,
+``read_state`` reads every step's latest row in one query, and works read-only:
+when the table does not exist it returns an empty state and creates nothing
+(``plan`` and ``status`` never write); one from a newer migrator is refused, by
+readers as by writers. ``ensure_table`` creates the tables on first use (``apply``, ``resolve``,
 ``rollback``).
 """
 from __future__ import annotations
