@@ -10,7 +10,9 @@ Names written in a plan are matched as the database would match them (the
 dialect's :meth:`~migrator.dialects.base.Dialect.name_rule`): on PostgreSQL
 ``userId`` finds the quoted camelCase column and ``Users`` finds ``users``; on
 MySQL table names follow ``lower_case_table_names``; SQLite ignores case. A part
-written in double quotes (or backquotes) is matched exactly.
+written in double quotes (or backquotes) is matched exactly. A name without a schema
+is looked up as the database's own SQL would (:meth:`Dialect.read_visible_tables`):
+on PostgreSQL in the temporary schema, then along ``search_path``.
 """
 from __future__ import annotations
 
@@ -35,12 +37,14 @@ class NameInvalid(Exception):
 class TableRef:
     """A table found in the catalog: its schema and name as stored.
 
-    ``qualified`` is True when the plan named the schema, so SQL names it too.
+    ``qualified`` is True when the plan named the schema, so SQL names it too;
+    ``view`` is True for a view (PostgreSQL: materialized too).
     """
 
     schema: str
     name: str
     qualified: bool = False
+    view: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,13 +61,14 @@ class Index:
     columns: tuple[str | None, ...]  # None: an expression
     unique: bool
     primary: bool
+    valid: bool = True  # False: PostgreSQL's INVALID index, which no query uses
 
     def describe(self) -> str:
         cols = ", ".join(c if c is not None else "<expression>" for c in self.columns)
         if self.name is None:  # SQLite's rowid key
             return f"primary key ({cols})"
         kind = " primary key" if self.primary else (" unique" if self.unique else "")
-        return f"{self.name}({cols}){kind}"
+        return f"{self.name}({cols}){kind}" + ("" if self.valid else " INVALID")
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,7 +149,8 @@ class Catalog:
     def __init__(self, dialect: Dialect):
         self.dialect = dialect
         self._settings: tuple[str, bool] | None = None
-        self._tables: dict[str, tuple[str, ...]] = {}
+        # schema (None: a name without one) -> [(schema, {name: is_view})] in lookup order
+        self._tables: dict[str | None, list[tuple[str, dict[str, bool]]]] = {}
         self._wanted: dict[str, set[str]] = {}
         self._loaded: dict[tuple[str, str], dict[str, tuple]] = {}
 
@@ -164,15 +170,20 @@ class Catalog:
         return self.dialect.name_rule(kind, self._settings_for(conn)[1])
 
     def table(self, conn, text: str) -> TableRef | None:
-        """The table ``text`` (``table`` or ``schema.table``) names, or None when there is none."""
-        schema, qualified, name, quoted = self._parse_table(conn, text)
-        actual = find_name(name, quoted, self._table_names(conn, schema), self.rule(conn, "table"))
-        return TableRef(schema, actual, qualified) if actual is not None else None
+        """The table or view ``text`` (``table`` or ``schema.table``) names, or None when there is none."""
+        schema, name, quoted = self._parse_table(conn, text)
+        rule = self.rule(conn, "table")
+        for found_schema, names in self._table_names(conn, schema):
+            actual = find_name(name, quoted, names, rule)
+            if actual is not None:
+                return TableRef(found_schema, actual, schema is not None, names[actual])
+        return None
 
     def near_table(self, conn, text: str) -> str | None:
         """A table whose name differs from ``text`` only in case (for a helpful message)."""
-        schema, _, name, _ = self._parse_table(conn, text)
-        return find_name(name, False, self._table_names(conn, schema), "nocase")
+        schema, name, _ = self._parse_table(conn, text)
+        found = (find_name(name, False, names, "nocase") for _, names in self._table_names(conn, schema))
+        return next((n for n in found if n is not None), None)
 
     def want(self, conn, names: Iterable[str]) -> None:
         """Tables the coming checks ask about: the next read of each kind loads them all at once."""
@@ -200,7 +211,10 @@ class Catalog:
         return next((c for c in columns if c.name == actual), None)
 
     def indexes(self, conn, ref: TableRef) -> tuple[Index, ...]:
-        return tuple(Index(name, cols, bool(unique), bool(primary)) for name, unique, primary, cols in self._load(conn, "indexes", ref))
+        return tuple(
+            Index(name, cols, bool(unique), bool(primary), bool(valid[0]) if valid else True)
+            for name, unique, primary, cols, *valid in self._load(conn, "indexes", ref)
+        )
 
     def primary_key(self, conn, ref: TableRef) -> tuple[str, ...]:
         return next((tuple(i.columns) for i in self.indexes(conn, ref) if i.primary), ())
@@ -218,15 +232,16 @@ class Catalog:
                 self._settings = self.dialect.catalog_settings(conn)
         return self._settings
 
-    def _parse_table(self, conn, text: str) -> tuple[str, bool, str, bool]:
+    def _parse_table(self, conn, text: str) -> tuple[str | None, str, bool]:
+        """(schema or None when not written, name, whether the name was quoted)."""
         parts = split_name(str(text))
         if len(parts) == 1:
-            return self.default_schema(conn), False, parts[0][0], parts[0][1]
+            return None, parts[0][0], parts[0][1]
         if len(parts) == 2:
             (schema, schema_quoted), (name, quoted) = parts
             if not schema_quoted and self.dialect.name_rule("schema", False) == "lower":
                 schema = schema.lower()
-            return schema, True, name, quoted
+            return schema, name, quoted
         raise NameInvalid(f"invalid table name {text!r}: expected table or schema.table")
 
     @staticmethod
@@ -236,10 +251,21 @@ class Catalog:
             raise NameInvalid(f"invalid column name {text!r}")
         return parts[0]
 
-    def _table_names(self, conn, schema: str) -> tuple[str, ...]:
+    def _table_names(self, conn, schema: str | None) -> list[tuple[str, dict[str, bool]]]:
+        """The schemas where ``schema`` (None: not written) is looked for, in order, each
+        with its tables and views (name -> is_view)."""
         if schema not in self._tables:
-            with guarded(conn, self.dialect):
-                self._tables[schema] = tuple(self.dialect.read_tables(conn, schema))
+            if schema is None:
+                default = self.default_schema(conn)
+                with guarded(conn, self.dialect):
+                    rows = self.dialect.read_visible_tables(conn, default)
+            else:
+                with guarded(conn, self.dialect):
+                    rows = [(schema, name, is_view) for name, is_view in self.dialect.read_tables(conn, schema)]
+            grouped: dict[str, dict[str, bool]] = {}
+            for found_schema, name, is_view in rows:
+                grouped.setdefault(found_schema, {})[name] = bool(is_view)
+            self._tables[schema] = list(grouped.items())
         return self._tables[schema]
 
     def _load(self, conn, kind: str, ref: TableRef) -> tuple:

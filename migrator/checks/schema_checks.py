@@ -22,7 +22,9 @@ from migrator.plan.model import CheckSpec
 
 
 def table_exists(spec: CheckSpec, ctx: CheckContext) -> Found:
-    need_table(ctx, spec.arg)
+    ref = need_table(ctx, spec.arg)
+    if ref.view:  # as Liquibase's tableExists: a view is not a table (the other checks read views)
+        return Found(False, f"table {spec.arg} does not exist: {show_table(ref)} is a view")
     return Found(True, f"table {spec.arg} exists")
 
 
@@ -67,6 +69,8 @@ def index_exists(spec: CheckSpec, ctx: CheckContext) -> Found:
     name_parts = split_name(str(name)) if name else None
 
     def matches(index) -> bool:
+        if not index.valid:  # a failed CREATE INDEX CONCURRENTLY: there, but never used
+            return False
         if columns and tuple(index.columns) != columns:
             return False
         if name_parts and find_name(name_parts[-1][0], name_parts[-1][1], [index.name or ""], index_rule) is None:

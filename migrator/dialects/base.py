@@ -85,9 +85,15 @@ class Dialect:
             raise NotImplementedError
         return self.static_catalog_settings
 
-    def read_tables(self, conn, schema: str) -> list[str]:
-        """The tables and views of ``schema``."""
+    def read_tables(self, conn, schema: str) -> list[tuple[str, bool]]:
+        """Rows ``(name, is_view)``: the tables and views of ``schema``."""
         raise NotImplementedError
+
+    def read_visible_tables(self, conn, default_schema: str) -> list[tuple[str, str, bool]]:
+        """Rows ``(schema, name, is_view)`` that a name written without a schema can find,
+        in the order the database looks (a name in an earlier schema hides a later one):
+        here only the default schema's."""
+        return [(default_schema, name, is_view) for name, is_view in self.read_tables(conn, default_schema)]
 
     def read_columns(self, conn, schema: str, tables: list[str]) -> list[tuple]:
         """Rows ``(table, column, type, nullable, family_type)`` in column order;
@@ -96,7 +102,9 @@ class Dialect:
 
     def read_indexes(self, conn, schema: str, tables: list[str]) -> list[tuple]:
         """Rows ``(table, name, unique, primary, columns)``, primary-key and unique-constraint
-        indexes included; an expression column is None; ``name`` None when the index has none."""
+        indexes included; an expression column is None; ``name`` None when the index has none.
+        A row may add ``valid``: False for an index the database does not use (PostgreSQL's
+        INVALID index, left by a failed ``CREATE INDEX CONCURRENTLY``)."""
         raise NotImplementedError
 
     def read_foreign_keys(self, conn, schema: str, tables: list[str]) -> list[tuple]:

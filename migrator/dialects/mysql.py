@@ -19,8 +19,9 @@ class MysqlDialect(Dialect):
         # 1 and 2 (Windows, macOS): table names compare case-insensitively; 0: as stored.
         return database or "", int(lower_case_table_names or 0) != 0
 
-    def read_tables(self, conn, schema: str) -> list[str]:
-        return [r[0] for r in _catalog_rows(conn, _MY_TABLES, schema, None)]
+    def read_tables(self, conn, schema: str) -> list[tuple[str, bool]]:
+        # information_schema lists no temporary tables (MySQL, MariaDB before 11.2).
+        return [(name, kind in ("VIEW", "SYSTEM VIEW")) for name, kind in _catalog_rows(conn, _MY_TABLES, schema, None)]
 
     def read_columns(self, conn, schema: str, tables: list[str]) -> list[tuple]:
         # MariaDB's JSON is LONGTEXT with a json_valid() check named after the column.
@@ -125,7 +126,7 @@ def _catalog_rows(conn, sql: str, schema: str, tables: list[str] | None):
     return conn.execute(stmt, {"schema": schema, "names": list(tables)}).all()
 
 
-_MY_TABLES = "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = :schema"
+_MY_TABLES = "SELECT TABLE_NAME, TABLE_TYPE FROM information_schema.TABLES WHERE TABLE_SCHEMA = :schema"
 _MY_COLUMNS = (
     "SELECT TABLE_NAME, COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE, NULL FROM information_schema.COLUMNS"
     " WHERE TABLE_SCHEMA = :schema AND TABLE_NAME IN :names ORDER BY TABLE_NAME, ORDINAL_POSITION"

@@ -15,14 +15,24 @@ class PostgresqlDialect(Dialect):
 
         return conn.execute(text("SELECT current_schema()")).scalar() or "public", False
 
-    def read_tables(self, conn, schema: str) -> list[str]:
-        return [r[0] for r in _catalog_rows(conn, _PG_TABLES, schema, None)]
+    def read_tables(self, conn, schema: str) -> list[tuple[str, bool]]:
+        return [(name, is_view) for name, is_view in _catalog_rows(conn, _PG_TABLES, schema, None)]
+
+    def read_visible_tables(self, conn, default_schema: str) -> list[tuple[str, str, bool]]:
+        # As PostgreSQL resolves an unqualified name: the session's temporary schema,
+        # then each schema of search_path ("$user", public by default), so that a plan
+        # finds the table its own SQL reads (and a temporary table a step created).
+        from sqlalchemy import text
+
+        return [tuple(r) for r in conn.execute(text(_PG_VISIBLE_TABLES)).all()]
 
     def read_columns(self, conn, schema: str, tables: list[str]) -> list[tuple]:
         return [tuple(r) for r in _catalog_rows(conn, _PG_COLUMNS, schema, tables)]
 
     def read_indexes(self, conn, schema: str, tables: list[str]) -> list[tuple]:
-        return [(t, n, u, p, tuple(cols)) for t, n, u, p, cols in _catalog_rows(conn, _PG_INDEXES, schema, tables)]
+        return [
+            (t, n, u, p, tuple(cols), valid) for t, n, u, p, cols, valid in _catalog_rows(conn, _PG_INDEXES, schema, tables)
+        ]
 
     def read_foreign_keys(self, conn, schema: str, tables: list[str]) -> list[tuple]:
         return [
@@ -100,7 +110,20 @@ def _catalog_rows(conn, sql: str, schema: str, tables: list[str] | None):
 _PG_RELATION = """
     JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
     WHERE n.nspname = :schema"""
-_PG_TABLES = "SELECT c.relname FROM pg_catalog.pg_class c" + _PG_RELATION + " AND c.relkind IN ('r', 'p', 'v', 'm', 'f')"
+# Tables (ordinary, partitioned, foreign) and views (plain, materialized); not sequences.
+_PG_RELKINDS = " AND c.relkind IN ('r', 'p', 'f', 'v', 'm')"
+_PG_TABLES = "SELECT c.relname, c.relkind IN ('v', 'm') FROM pg_catalog.pg_class c" + _PG_RELATION + _PG_RELKINDS
+# current_schemas(true) is the lookup order of relation names, pg_temp_N first once the
+# session has one; pg_catalog is left out (a plan's tables are the user's).
+_PG_VISIBLE_TABLES = (
+    """SELECT p.nspname, c.relname, c.relkind IN ('v', 'm')
+    FROM unnest(current_schemas(true)) WITH ORDINALITY AS p(nspname, ord)
+    JOIN pg_catalog.pg_namespace n ON n.nspname = p.nspname
+    JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid
+    WHERE p.nspname <> 'pg_catalog'"""
+    + _PG_RELKINDS
+    + " ORDER BY p.ord, c.relname"
+)
 _PG_COLUMNS = (
     """SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod), NOT a.attnotnull,
         CASE WHEN t.typtype = 'd' THEN format_type(t.typbasetype, t.typtypmod)
@@ -111,13 +134,15 @@ _PG_COLUMNS = (
     + _PG_RELATION
     + " AND c.relname = ANY(:names) AND a.attnum > 0 AND NOT a.attisdropped ORDER BY c.relname, a.attnum"
 )
-# Key columns only (indnkeyatts), in index order; an expression's attnum is 0 (NULL name).
+# Key columns only (indnkeyatts), in index order; an expression's attnum is 0 (NULL name);
+# indisvalid is false for what a failed CREATE INDEX CONCURRENTLY leaves behind.
 _PG_INDEXES = (
     """SELECT c.relname, i.relname, x.indisunique, x.indisprimary,
         ARRAY(SELECT a.attname::text
               FROM unnest(x.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
               LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = k.attnum
-              WHERE k.ord <= x.indnkeyatts ORDER BY k.ord)
+              WHERE k.ord <= x.indnkeyatts ORDER BY k.ord),
+        x.indisvalid
     FROM pg_catalog.pg_index x
     JOIN pg_catalog.pg_class c ON c.oid = x.indrelid
     JOIN pg_catalog.pg_class i ON i.oid = x.indexrelid"""

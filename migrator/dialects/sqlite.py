@@ -47,9 +47,20 @@ class SqliteDialect(Dialect):
     # every requested table in one query. "main" is the database; others are attached.
     static_catalog_settings = ("main", True)
 
-    def read_tables(self, conn, schema: str) -> list[str]:
-        sql = f"SELECT name FROM {self.quote(schema)}.sqlite_master WHERE type IN ('table', 'view')"
-        return [r[0] for r in _catalog_rows(conn, sql, schema, None)]
+    def read_tables(self, conn, schema: str) -> list[tuple[str, bool]]:
+        return [(name, is_view) for _, name, is_view in self._read_masters(conn, (schema,))]
+
+    def read_visible_tables(self, conn, default_schema: str) -> list[tuple[str, str, bool]]:
+        # SQLite looks for an unqualified name in "temp" (the connection's temporary
+        # tables) before "main".
+        return self._read_masters(conn, ("temp", default_schema))
+
+    def _read_masters(self, conn, schemas: tuple[str, ...]) -> list[tuple[str, str, bool]]:
+        sql = " UNION ALL ".join(
+            f"SELECT {i}, name, type = 'view' FROM {self.quote(schema)}.sqlite_master WHERE type IN ('table', 'view')"
+            for i, schema in enumerate(schemas)
+        )
+        return [(schemas[i], name, bool(is_view)) for i, name, is_view in _catalog_rows(conn, sql, "", None)]
 
     def read_columns(self, conn, schema: str, tables: list[str]) -> list[tuple]:
         sql = _SQLITE_COLUMNS.format(master=f"{self.quote(schema)}.sqlite_master")
