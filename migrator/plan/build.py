@@ -24,6 +24,8 @@ if TYPE_CHECKING:  # imported by _PlanBuilder.build, which validate never calls
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m)?\s*$")
 _BATCH_PARAM = re.compile(r":batch_size\b")
 _FK_KINDS = ("foreign_key_exists", "no_orphans")
+#: The keys a check may carry besides its kind (spec section 3).
+_CHECK_COMMON_KEYS = ("name", "message", "on_fail", "expect")
 
 
 def load_plan(path: str, overrides: Mapping[str, str] | None = None, *, environ: Mapping[str, str] | None = None) -> Plan:
@@ -150,6 +152,9 @@ class _PlanBuilder:
 
     # -- checks --------------------------------------------------------------
     def check(self) -> list[Issue]:
+        if isinstance(self.data.get("migrator"), float):
+            # JSON Schema's const takes 1.0 for 1; the format version is the integer 1.
+            self._issue(("migrator",), f"must be 1, got {self.data['migrator']!r} (the format version is the integer 1)", "const")
         self._resolve_vars()
         phases = self.data.get("phases")
         self.phases = self._substitute(phases, ("phases",)) if isinstance(phases, list) else []
@@ -239,6 +244,9 @@ class _PlanBuilder:
         has_checks = bool(step.get("preconditions")) or bool(step.get("verify"))
         if not actions and not has_checks:
             self._issue(path, "a step needs an action (sql, sql_file, python, batch, manual) or, as a check step, preconditions or verify", "action")
+        elif not actions and "rollback" in step:
+            # Spec section 2: a check step has only checks; there is nothing of its own to undo.
+            self._issue(path + ("rollback",), "a check step (no action) has only checks; rollback undoes an action", "action", key=True)
         rerun = step.get("rerun", "never")
         if rerun in ("always", "on_change") and step.get("idempotent") is not True:
             self._issue(path + ("rerun",), f"rerun: {rerun} requires idempotent: true (running it again must be safe)", "rerun")
@@ -257,6 +265,9 @@ class _PlanBuilder:
 
     def _check_file(self, relative: str, path: tuple, what: str) -> bool:
         full = self._file(relative)
+        if os.path.isdir(full):
+            self._issue(path, f"{what} {relative!r} is a directory, not a file ({full})", "file")
+            return False
         if not os.path.isfile(full):
             self._issue(path, f"{what} {relative!r} not found (looked for {full})", "file")
             return False
@@ -304,6 +315,9 @@ class _PlanBuilder:
         if len(kinds) > 1:
             self._issue(path + (kinds[1],), f"a check has one kind; found {', '.join(kinds)}", "check-kind", key=True)
         kind = kinds[0] if kinds else None
+        if kind is None and all(k in _CHECK_COMMON_KEYS for k in check):
+            # ({} and unknown keys are the schema's to report.) Only a label or a message: nothing to check.
+            self._issue(path, f"a check needs one kind key ({', '.join(CHECK_KINDS)})", "check-kind")
         if "on_fail" in check:
             if not precondition:
                 self._issue(path + ("on_fail",), "on_fail applies to preconditions only (a failed verify always fails the step)", "on-fail", key=True)

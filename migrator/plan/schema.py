@@ -16,6 +16,7 @@ from migrator.errors import Issue
 from migrator.plan.loader import SourceMap, format_path
 
 ID_PATTERN = "^[a-z0-9][a-z0-9._-]*$"
+_VAR_NAME_RULE = "use letters, digits and '_', not starting with a digit"
 _TYPE_WORDS = {
     "string": "a string",
     "integer": "an integer",
@@ -86,6 +87,13 @@ def _type_name(value: Any) -> str:
     return type(value).__name__
 
 
+def _got(value: Any) -> str:
+    """``a string ('x')``, ``a number (1.5)``; ``a list``/``a mapping`` alone, since their
+    contents would only repeat the type (``a list (a list)``)."""
+    name = _type_name(value)
+    return name if isinstance(value, (dict, list)) else f"{name} ({_shown(value)})"
+
+
 def _shown(value: Any) -> str:
     text = repr(value) if isinstance(value, str) else json.dumps(value, default=str) if not isinstance(value, (dict, list)) else _type_name(value)
     return text if len(text) <= 60 else text[:57] + "..."
@@ -132,12 +140,15 @@ def _translate(error, source_map: SourceMap) -> list[Issue]:
         missing = [k for k in error.validator_value if k not in value]
         return [_issue(source_map, path, f"missing required key {k!r}", "missing-key") for k in missing]
     if validator == "type":
-        return [_issue(source_map, path, f"expected {_expected(error.validator_value)}, got {_type_name(value)} ({_shown(value)})", "type")]
+        return [_issue(source_map, path, f"expected {_expected(error.validator_value)}, got {_got(value)}", "type")]
     if validator == "enum":
         choices = error.validator_value
         return [_issue(source_map, path, f"{_shown(value)} is not one of {', '.join(map(str, choices))}{_suggest(value, choices)}", "enum")]
     if validator == "const":
         return [_issue(source_map, path, f"must be {json.dumps(error.validator_value)}, got {_shown(value)}", "const")]
+    if validator == "pattern" and "propertyNames" in error.relative_schema_path:
+        # jsonschema reports a bad key at its mapping, with the key as the instance.
+        return [_issue(source_map, path + (value,), f"{_shown(value)} is not a valid variable name: {_VAR_NAME_RULE}", "pattern", key=True)]
     if validator == "pattern":
         return [_issue(source_map, path, _pattern_message(error.validator_value, value, path), "pattern")]
     if validator == "minItems":
@@ -154,8 +165,6 @@ def _translate(error, source_map: SourceMap) -> list[Issue]:
         return [_issue(source_map, path, f"must be at least {error.validator_value}, got {_shown(value)}", "minimum")]
     if validator == "uniqueItems":
         return [_issue(source_map, path, "has duplicate items", "unique")]
-    if validator == "propertyNames":
-        return [_issue(source_map, path, "variable names are letters, digits and '_', not starting with a digit", "pattern")]
     if validator in ("anyOf", "oneOf"):
         return _translate_alternatives(error, source_map)
     return [_issue(source_map, path, error.message, validator or "invalid")]
@@ -183,15 +192,9 @@ def _translate_alternatives(error, source_map: SourceMap) -> list[Issue]:
     types would do.
     """
     path = tuple(error.absolute_path)
-    by_branch: dict[int, list] = {}
-    for sub in error.context:
-        by_branch.setdefault(sub.relative_schema_path[0], []).append(sub)
+    by_branch = _by_branch(error)
     branches = error.validator_value
-    fitting = [
-        i
-        for i in range(len(branches))
-        if not any(s.validator in ("type", "const") and not s.relative_path for s in by_branch.get(i, []))
-    ]
+    fitting = [i for i in range(len(branches)) if not _misfit(by_branch.get(i, []))]
     if len(fitting) > 1:
         # A ${variable} alternative is a fallback, not what the author meant.
         fitting = [i for i in fitting if not _is_varref(branches[i])] or fitting
@@ -200,19 +203,54 @@ def _translate_alternatives(error, source_map: SourceMap) -> list[Issue]:
         for sub in by_branch[fitting[0]]:
             out.extend(_translate(sub, source_map))
         return out
+    types = _branch_types(branches)
+    if types:
+        return [_issue(source_map, path, f"expected {_expected(types)}, got {_got(error.instance)}", "type")]
+    return [_issue(source_map, path, error.message, "invalid")]
+
+
+def _by_branch(error) -> dict[int, list]:
+    by_branch: dict[int, list] = {}
+    for sub in error.context:
+        by_branch.setdefault(sub.relative_schema_path[0], []).append(sub)
+    return by_branch
+
+
+def _misfit(errors) -> bool:
+    """Whether the value's own type rules out the alternative these errors came from.
+
+    Alternatives may nest (``rollback`` is SQL — itself a string or a list —
+    or a mapping): a nested anyOf rules its branch out when it rules out each
+    of its own alternatives.
+    """
+    for sub in errors:
+        if sub.relative_path:
+            continue
+        if sub.validator in ("type", "const"):
+            return True
+        if sub.validator in ("anyOf", "oneOf"):
+            nested = _by_branch(sub)
+            if all(_misfit(nested.get(i, [])) for i in range(len(sub.validator_value))):
+                return True
+    return False
+
+
+def _branch_types(branches) -> list[str]:
+    """The types the alternatives accept, nested ones included, for "expected ..."."""
     types: list[str] = []
     for branch in branches:
-        t = branch.get("type") if isinstance(branch, dict) else None
-        if t is None and isinstance(branch, dict) and "$ref" in branch:
-            t = "object"
-        if _is_varref(branch):
+        if not isinstance(branch, dict) or _is_varref(branch):
             continue
-        for one in [t] if isinstance(t, str) else (t or []):
+        t = branch.get("type")
+        if t is None and "$ref" in branch:
+            t = "object"
+        found = [t] if isinstance(t, str) else list(t or [])
+        for alternatives in (branch.get("anyOf"), branch.get("oneOf")):
+            found += _branch_types(alternatives or [])
+        for one in found:
             if one not in types:
                 types.append(one)
-    if types:
-        return [_issue(source_map, path, f"expected {_expected(types)}, got {_type_name(error.instance)} ({_shown(error.instance)})", "type")]
-    return [_issue(source_map, path, error.message, "invalid")]
+    return types
 
 
 def _is_varref(branch) -> bool:

@@ -8,7 +8,8 @@ from __future__ import annotations
 import re
 from typing import Any, Mapping
 
-_TOKEN = re.compile(r"\$\$\{|\$\{([^}]*)\}")
+#: ``$${``, a reference, or a ``${`` that no ``}`` closes (an error, as in Compose and Terraform).
+_TOKEN = re.compile(r"\$\$\{|\$\{([^}]*)\}|\$\{")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -30,6 +31,11 @@ def substitute(text: str, variables: Mapping[str, Any], environ: Mapping[str, st
     problems: list[str] = []
 
     def replace(m: re.Match) -> str:
+        if m.group(0) == "${":
+            problem = "unterminated ${ (close the reference with }, or write $${ for a literal ${)"
+            if problem not in problems:
+                problems.append(problem)
+            return m.group(0)
         if m.group(1) is None:
             return "${"  # $${ → a literal ${
         try:

@@ -73,8 +73,8 @@ def test_an_error_in_a_merged_value_is_reported_where_that_value_was_written(tmp
     lines = api.validate([_write(tmp_path, text)]).lines()
     prefix = str(tmp_path / "plan.yaml") + ":"
     assert [line.removeprefix(prefix) for line in lines] == [
-        "8:16: phases[0].steps[0].title: expected a string, got a list (a list)",
-        "8:16: phases[0].steps[2].title: expected a string, got a list (a list)",
+        "8:16: phases[0].steps[0].title: expected a string, got a list",
+        "8:16: phases[0].steps[2].title: expected a string, got a list",
     ]
 
 
@@ -191,7 +191,7 @@ def test_an_alias_inside_a_node_whose_anchor_is_defined_again_is_a_cycle_only_if
     prefix = str(tmp_path / "plan.yaml") + ":"
     cases = {
         # The inner &a is the latest `a` when *a is read: no cycle, a list [1, 1].
-        "vars: {x: &a [&a 1, *a]}\n": ["3:11: vars.x: expected a string, a number or true or false, got a list (a list)"],
+        "vars: {x: &a [&a 1, *a]}\n": ["3:11: vars.x: expected a string, a number or true or false, got a list"],
         # The inner &a is still open when *a is read: it contains itself.
         "vars: {x: &a [&a [*a]]}\n": ["3:19: alias *a is inside the node it refers to (&a at line 3): a plan cannot contain itself"],
         "vars: {x: &a 1, y: &a [*a]}\n": ["3:24: alias *a is inside the node it refers to (&a at line 3): a plan cannot contain itself"],

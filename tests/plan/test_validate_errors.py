@@ -318,11 +318,11 @@ CASES = [
           - id: p
             steps:
               - [id, a]
-        """), ["6:9: phases[0].steps[0]: expected a mapping, got a list (a list)"]),
+        """), ["6:9: phases[0].steps[0]: expected a mapping, got a list"]),
     ("yaml-syntax", HEAD + "phases:\n  - id: p\n    steps: [\n", ["6:1: YAML syntax error: did not find expected node content"]),
     ("colon-in-value", HEAD + "description: a: b\nphases: []\n", ["3:15: YAML syntax error: mapping values are not allowed in this context (a value containing ': ' needs quotes)"]),
     ("tab-indent", HEAD + "phases:\n\t- id: p\n", ["4:1: YAML syntax error: found character that cannot start any token (a tab: YAML indents with spaces, not tabs)"]),
-    ("not-a-mapping", "- just\n- a list\n", ["1:1: expected a mapping, got a list (a list)"]),
+    ("not-a-mapping", "- just\n- a list\n", ["1:1: expected a mapping, got a list"]),
     ("two-documents", HEAD + "phases: []\n---\nname: other\n", ["5:1: more than one YAML document; a plan file holds one"]),
     # An alias inside the node it names would make the plan contain itself.
     ("recursive-alias", HEAD + "phases: &a [*a]\n",
@@ -342,8 +342,8 @@ CASES = [
      ["3:25: alias *a is inside the node it refers to (&a at line 3): a plan cannot contain itself"]),
     # An alias's value is placed where its node is written (both at 3:11).
     ("alias-after-its-node-is-no-cycle", HEAD + "vars: {a: &a [x], b: *a}\nphases: []\n",
-     ["3:11: vars.a: expected a string, a number or true or false, got a list (a list)",
-      "3:11: vars.b: expected a string, a number or true or false, got a list (a list)",
+     ["3:11: vars.a: expected a string, a number or true or false, got a list",
+      "3:11: vars.b: expected a string, a number or true or false, got a list",
       "4:9: phases: needs at least 1 item"]),
     ("nested-too-deep", HEAD + "vars: {a: " + "[" * 120 + "]" * 120 + "}\nphases: []\n",
      ["3:109: nested more than 100 levels deep; no plan is this deep"]),
