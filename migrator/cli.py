@@ -102,7 +102,7 @@ def cli(ctx: click.Context, database: str | None, verbose: int, quiet: bool) -> 
 
 
 @cli.command()
-@click.argument("plans", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.argument("plans", nargs=-1, required=True, type=click.Path())  # a directory is reported with the other problems
 @var_option
 @click.pass_context
 def validate(ctx: click.Context, plans: tuple[str, ...], variables: tuple[str, ...]) -> None:
@@ -116,7 +116,7 @@ def validate(ctx: click.Context, plans: tuple[str, ...], variables: tuple[str, .
 
 
 @cli.command("lint")
-@click.argument("plans", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.argument("plans", nargs=-1, required=True, type=click.Path())  # a directory is reported with the other problems
 @click.option("--dialect", default="postgresql", show_default=True, type=DialectChoice(),
               help="Dialect the SQL is judged for (postgres and mariadb are taken for postgresql and mysql).")
 @format_option

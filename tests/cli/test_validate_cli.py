@@ -98,3 +98,15 @@ def test_installed_command_runs(tmp_path):
     (tmp_path / "a.yaml").write_text(GOOD)
     proc = subprocess.run(["migrator", "validate", str(tmp_path / "a.yaml")], capture_output=True, text=True)
     assert (proc.returncode, proc.stdout) == (0, f"ok {tmp_path / 'a.yaml'}: 1 phase, 2 steps\n")
+
+
+def test_a_directory_among_the_plans_is_one_of_the_problems_not_a_stop(tmp_path, capsys):
+    # Every problem of every file at once: a directory does not hide the other files' errors.
+    (tmp_path / "adir").mkdir()
+    (tmp_path / "noname.yaml").write_text("migrator: 1\nphases:\n  - id: a\n    steps:\n      - id: s\n        sql: SELECT 1\n")
+    for command in ("validate", "lint"):
+        assert main([command, str(tmp_path / "adir"), str(tmp_path / "noname.yaml")]) == 2
+        assert capsys.readouterr().err.splitlines() == [
+            f"{tmp_path / 'adir'}: is a directory, not a plan file",
+            f"{tmp_path / 'noname.yaml'}:1:1: missing required key 'name'",
+        ]
