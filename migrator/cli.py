@@ -9,6 +9,7 @@ Imports of the API, SQLAlchemy and the renderers happen inside the commands, so
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from dataclasses import dataclass, field
@@ -42,8 +43,15 @@ def _parse_vars(values: tuple[str, ...]) -> dict[str, str]:
     return out
 
 
+def _shows_escapes(stream) -> bool:
+    """A terminal that takes ANSI codes (colours, a progress bar's cursor moves): not a
+    pipe or file, and not ``TERM=dumb`` (Emacs shell, some CI consoles)."""
+    return stream.isatty() and os.environ.get("TERM") != "dumb"
+
+
 def _color() -> bool:
-    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    # NO_COLOR as no-color.org has it: set and not empty.
+    return _shows_escapes(sys.stdout) and not os.environ.get("NO_COLOR")
 
 
 def _database(ctx: click.Context, database: str | None) -> str | None:
@@ -88,7 +96,7 @@ def selection_options(fn):
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="migrator")
 @database_option
-@click.option("-v", "--verbose", "verbose", count=True, help="More output (tracebacks of internal errors).")
+@click.option("-v", "--verbose", "verbose", count=True, help="More output (python steps' debug logs, tracebacks of internal errors).")
 @click.option("-q", "--quiet", "quiet", is_flag=True, help="Only errors.")
 @click.pass_context
 def cli(ctx: click.Context, database: str | None, verbose: int, quiet: bool) -> None:
@@ -198,11 +206,24 @@ def _plan_args(ctx: click.Context, database, variables, phases=(), steps=(), ski
                 skips=skips, tags=tags)
 
 
-def _ask():
-    """A yes/no question in a terminal; None when nobody can answer (scripts, CI)."""
+def _ask(progress: _BatchProgress | None = None):
+    """A yes/no question (default no) on stderr when stdin and stderr are a terminal;
+    None when nobody could see or answer it (scripts, CI, ``2>log``)."""
     if not (sys.stdin.isatty() and sys.stderr.isatty()):
         return None
-    return lambda text: click.confirm(text, default=False, err=True)
+
+    def ask(text: str) -> bool:
+        if progress is not None:
+            progress.close()  # a bar left by a failed optional batch step: the question starts on its own line
+        try:
+            return click.confirm(text, default=False, err=True)
+        except click.Abort as e:
+            click.echo(err=True)  # ^C or ^D left the cursor after the question
+            if isinstance(e.__context__, EOFError):
+                return False  # end of input gives the default answer, as an empty line does
+            raise
+
+    return ask
 
 
 def _quiet(ctx: click.Context) -> bool:
@@ -224,7 +245,7 @@ class _BatchProgress:
 
     def __init__(self, quiet: bool = False) -> None:
         self.quiet = quiet
-        self.tty = sys.stderr.isatty()
+        self.tty = _shows_escapes(sys.stderr)
         self.bar = None
         self.step = None
         self.last_line = 0.0
@@ -235,7 +256,7 @@ class _BatchProgress:
         if self.quiet:
             return
         if self.tty and p.total:
-            if self.step != p.step:
+            if self.bar is None or self.step != p.step:  # closed early when other output came
                 self.close()
                 self.step = p.step
                 self.bar = click.progressbar(length=p.total, label=f"{p.step}", file=sys.stderr, show_eta=True,
@@ -260,21 +281,38 @@ class _BatchProgress:
             click.echo(f"{p.step}: {state}: {p.batches} batches, {rows}{rate}{eta}", err=True)
 
     def close(self) -> None:
+        """End the bar's line. Also called before other output: the runner reports no end
+        for a batch step that fails, and an optional one lets the run go on."""
         if self.bar is not None:
             self.bar.__exit__(None, None, None)
             self.bar = None
 
 
-def _log_to_stderr(ctx: click.Context) -> None:
-    # python steps log through ctx.log ("migrator.step.<id>"); show it unless -q.
+@contextlib.contextmanager
+def _step_logs(ctx: click.Context, progress: _BatchProgress | None = None):
+    """python steps' ``ctx.log`` ("migrator.step.<id>") on stderr while a command runs:
+    errors only with -q, debug too with -v; each record on a line of its own."""
     import logging
 
+    class Handler(logging.StreamHandler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if progress is not None:
+                progress.close()
+            super().emit(record)
+
+    verbosity = ctx.find_object(Settings).verbosity
+    handler = Handler(sys.stderr)  # the stderr of this run (tests replace it between runs)
+    handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
+    handler.setLevel(logging.ERROR if verbosity < 0 else logging.DEBUG if verbosity > 0 else logging.INFO)
     logger = logging.getLogger("migrator")
-    if not logger.handlers and ctx.find_object(Settings).verbosity >= 0:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
-        logger.addHandler(handler)
-        logger.setLevel(logging.DEBUG if ctx.find_object(Settings).verbosity > 0 else logging.INFO)
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(handler.level)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
 
 
 @cli.command("plan")
@@ -318,11 +356,12 @@ def apply_command(ctx, plan_file, database, variables, phases, steps, skips, tag
 
     if report_file:
         _check_writable(report_file)  # before the run, not after it changed the database
-    _log_to_stderr(ctx)
     progress = _BatchProgress(quiet=_quiet(ctx))
     try:
-        report = api.apply(plan_file, **_plan_args(ctx, database, variables, phases, steps, skips, tags), confirm=confirm,
-                           yes=yes, lock_timeout=lock_timeout, dry_run=dry_run, ask=None if yes else _ask(), progress=progress)
+        with _step_logs(ctx, progress):
+            report = api.apply(plan_file, **_plan_args(ctx, database, variables, phases, steps, skips, tags),
+                               confirm=confirm, yes=yes, lock_timeout=lock_timeout, dry_run=dry_run,
+                               ask=None if yes else _ask(progress), progress=progress)
     finally:
         progress.close()
     _show(ctx, report, fmt)
@@ -439,7 +478,9 @@ def test_command(ctx, plan_file, database, setup, variables, fmt, lock_timeout):
     from migrator import api
     from migrator.prove.render import render, render_failures
 
-    report = api.test_plan(plan_file, _database(ctx, database), setup=setup, variables=_parse_vars(variables), lock_timeout=lock_timeout)
+    with _step_logs(ctx):
+        report = api.test_plan(plan_file, _database(ctx, database), setup=setup, variables=_parse_vars(variables),
+                               lock_timeout=lock_timeout)
     if _quiet(ctx) and fmt == "text":  # -q: only errors, as for the other commands
         _echo_lines(render_failures(report), err=True)
     else:

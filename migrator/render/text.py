@@ -38,7 +38,18 @@ _TITLES = {
 def _styler(color: bool) -> Style:
     if not color:
         return lambda text, _tone: text
-    return lambda text, tone: click.style(text, **_COLORS.get(tone, {}))
+    return _painted
+
+
+def _painted(text: str, tone: str) -> str:
+    # The colour covers the words, not a table cell's padding around them: the line's
+    # trailing blanks then strip as they do uncoloured, and the coloured text is the
+    # plain text with codes added.
+    words = text.strip()
+    if not words:
+        return text
+    start = text.index(words)
+    return text[:start] + click.style(words, **_COLORS.get(tone, {})) + text[start + len(words):]
 
 
 def render_report(report: RunReport, *, color: bool = False) -> str:
