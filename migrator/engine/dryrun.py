@@ -23,7 +23,7 @@ from migrator.engine.planner import (
     precondition_outcome,
 )
 from migrator.engine.outcomes import (DRIFT_HINT, accept_phase_hint, base_result, default_apply_command,
-                                      default_resolve_command)
+                                      default_resolve_command, not_in_plan_extra)
 from migrator.engine.runner import Checks, step_statements
 from migrator.plan.model import Plan
 from migrator.report import CheckResult, PhaseResult, RunReport
@@ -88,6 +88,7 @@ def dry_run(
         command="plan", plan=plan.name, source=plan.source, phases=tuple(phases),
         status=xp.stop or "ok", message=xp.stop_message, dialect=dialect, offline=conn is None,
         next_steps=_next(command, resolve, xp), apply_command=command,
+        extra=not_in_plan_extra(plan, state, selection),
     )
 
 

@@ -12,7 +12,8 @@ from typing import Mapping
 
 from migrator import commandline
 from migrator.commandline import with_arguments
-from migrator.engine.planner import EXECUTING_VERDICTS, Decision, ExecutionPlan, JournalState, Selection, decide
+from migrator.engine.planner import (EXECUTING_VERDICTS, Decision, ExecutionPlan, JournalState, Selection, decide,
+                                     blocks_rollback, not_in_plan, renamed_from)
 from migrator.plan.model import Plan
 from migrator.report import PhaseResult, RunReport, StepResult
 
@@ -164,6 +165,26 @@ def next_steps(command: str, phases, status: str, resolve: str | None = None) ->
     return tuple(out)
 
 
+def not_in_plan_extra(plan: Plan, state: JournalState, selection: Selection) -> dict:
+    """``{"not_in_plan": [...]}``, the ``extra`` of ``status`` and the dry run, as Flyway's
+    ``info`` lists applied migrations missing locally: the latest row of each journaled
+    step the plan no longer has (removed or renamed), oldest first, with ``renamed_as``
+    (the never-journaled step of the same checksum, if any) and ``blocks_rollback``.
+    Empty when there is none, or when the selection narrows the command to some steps."""
+    gone = not_in_plan(plan, state)
+    if not gone or selection != Selection():
+        return {}
+    renamed: dict[str, str] = {}
+    for new, old in renamed_from(plan, state).items():
+        renamed.setdefault(old.step, new)
+    return {"not_in_plan": [
+        {"step": e.step, "phase": e.phase, "state": e.status, "checksum": e.checksum,
+         "finished_at": iso_time(e.finished_at), "run_by": e.run_by, "renamed_as": renamed.get(e.step),
+         "blocks_rollback": blocks_rollback(e)}
+        for e in gone
+    ]}
+
+
 def status_report(plan: Plan, state: JournalState, dialect: str, selection: Selection = Selection()) -> RunReport:
     """Each step's state from the journal (``status``), drift marked by the verdict.
 
@@ -193,5 +214,5 @@ def status_report(plan: Plan, state: JournalState, dialect: str, selection: Sele
         command="status", plan=plan.name, source=plan.source, phases=tuple(phases),
         status="drift" if drift else "ok",
         message=f"drift: {', '.join(drift)} changed since applied" if drift else None,
-        dialect=dialect,
+        dialect=dialect, extra=not_in_plan_extra(plan, state, selection),
     )

@@ -14,7 +14,7 @@ evaluates the preconditions and passes the outcomes in ``precondition_outcomes``
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Callable, Mapping
 
@@ -203,8 +203,12 @@ def decide(
     outcomes = precondition_outcomes or {}
     decisions: list[Decision] = []
     predicted: dict[str, str] = {}  # step id -> verdict, for ``requires``
+    renamed = renamed_from(plan, state)
+    applied_after = _next_applied(plan, state)
     for step in plan.steps:
         d = _decide_step(plan, step, state, dialect, selection, confirmed, outcomes)
+        if d.verdict == "run" and d.entry is None:
+            d = _edit_note(plan, d, renamed.get(step.id), applied_after[step.id], resolve_command)
         if d.verdict in EXECUTING_VERDICTS or d.verdict in ("manual", "mark_applied"):
             blocker = unmet_requirement(step, lambda sid: _predicted_applied(sid, predicted, state))
             if blocker is not None:
@@ -215,6 +219,63 @@ def decide(
         decisions.append(d)
     stop, message = _stop(plan, decisions, resolve_command)
     return ExecutionPlan(plan, dialect, tuple(decisions), stop, message, _reverify(plan, state, selection))
+
+
+def not_in_plan(plan: Plan, state: JournalState) -> tuple[JournalEntry, ...]:
+    """The latest rows of journaled steps the plan no longer has (removed, or renamed
+    since), oldest first. ``apply`` ignores them (as Liquibase does removed changesets);
+    ``status`` and the dry run list them; ``rollback`` does not cross an applied one."""
+    ids = {s.id for s in plan.steps}
+    return tuple(sorted((e for sid, e in state.entries.items() if sid not in ids), key=lambda e: e.id))
+
+
+def blocks_rollback(entry: JournalEntry) -> bool:
+    """A step the plan no longer has that ``rollback`` cannot go past: it is applied and
+    its rollback is unknown. A removed check step is not one: it changed nothing (every
+    check step has the checksum of an empty action)."""
+    from migrator.plan.build import step_checksum  # only here: hashing loads OpenSSL
+
+    return entry.applied and entry.checksum != step_checksum(None, None)
+
+
+def renamed_from(plan: Plan, state: JournalState) -> dict[str, JournalEntry]:
+    """Steps never journaled whose checksum is that of an applied step the plan no longer
+    has: most likely that step under a new id, which would run again (new id -> the old
+    step's latest row). Check steps are left out: they all share one checksum, and
+    running one again changes nothing."""
+    gone = {e.checksum: e for e in not_in_plan(plan, state) if e.applied}  # the newest wins
+    return {s.id: gone[s.checksum] for s in plan.steps
+            if s.checksum in gone and s.action_kind != "check" and state.get(s.id) is None}
+
+
+def _next_applied(plan: Plan, state: JournalState) -> dict[str, str | None]:
+    """Per step, the nearest later step in plan order that is applied (None: none is)."""
+    out: dict[str, str | None] = {}
+    nearest = None
+    for step in reversed(plan.steps):
+        out[step.id] = nearest
+        if state.is_applied(step.id):
+            nearest = step.id
+    return out
+
+
+def _edit_note(plan: Plan, d: Decision, old: JournalEntry | None, applied_after: str | None,
+               resolve_command: str | None) -> Decision:
+    """A step never journaled, as the plan was edited around it: under a new id of an
+    applied step (it would run again), or added before applied steps (it runs out of
+    plan order, as Flyway's outOfOrder and Liquibase do). The dry run says so."""
+    if old is not None:
+        from migrator.commandline import resolve_command as command, with_arguments  # pure string building
+
+        resolve = resolve_command or command(plan.source)
+        note = (f"step {old.step}, no longer in the plan, was applied with the same checksum: if this step is "
+                f"{old.step} renamed, `{with_arguments(resolve, d.step.id, '--applied')}` records it as applied "
+                "instead of running it again")
+    elif applied_after is not None:
+        note = f"step {applied_after}, after it in the plan, is already applied, so it runs out of plan order"
+    else:
+        return d
+    return replace(d, reason=f"{d.reason}; {note}")
 
 
 #: The start of the ``message`` of a phase row written by ``resolve PHASE --pending``

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 from migrator.dialects import Dialect
 from migrator.engine.journal import Journal, Row, current_user, now
-from migrator.engine.planner import PENDING_BY_HAND, JournalState, decide
+from migrator.engine.planner import PENDING_BY_HAND, JournalEntry, JournalState, blocks_rollback, decide, not_in_plan
 from migrator.engine.outcomes import base_result
 from migrator.engine.runner import db_error, execute_statement
 from migrator.errors import UsageError
@@ -29,11 +29,17 @@ from migrator.sql.split import statements_of
 
 def rollback_targets(plan: Plan, state: JournalState, *, to: str | None = None, last: int | None = None) -> list[Step]:
     """The applied steps to roll back, newest first; UsageError (exit 2) when the
-    request is invalid or a step in the range has no ``rollback``."""
+    request is invalid or a step in the range has no ``rollback``. An applied step the
+    plan no longer has (removed or renamed; :func:`blocks_rollback`) counts in the range
+    too, and its rollback is unknown: rolling back past it would leave it applied over
+    what it was built on."""
     if (to is None) == (last is None):
         raise UsageError("rollback needs exactly one of --to STEP or --last N")
-    applied = sorted(
-        (s for s in plan.steps if state.is_applied(s.id)), key=lambda s: state.get(s.id).id, reverse=True
+    # (journal row id, step): newest first, with the removed steps as their journal rows.
+    applied: list[tuple[int, Step | JournalEntry]] = sorted(
+        [(state.get(s.id).id, s) for s in plan.steps if state.is_applied(s.id)]
+        + [(e.id, e) for e in not_in_plan(plan, state) if blocks_rollback(e)],
+        key=lambda pair: pair[0], reverse=True,
     )
     if to is not None:
         try:
@@ -43,12 +49,20 @@ def rollback_targets(plan: Plan, state: JournalState, *, to: str | None = None, 
         if not state.is_applied(to):
             raise UsageError(f"rollback --to {to}: step {to} is not applied, so there is nothing to roll back to")
         mark = state.get(to).id
-        targets = [s for s in applied if state.get(s.id).id > mark]
+        in_range = [item for row_id, item in applied if row_id > mark]
     else:
         if last < 1:
             raise UsageError(f"rollback --last {last}: expected a positive number")
-        targets = applied[:last]
-    for step in targets:
+        in_range = [item for _, item in applied[:last]]
+    targets: list[Step] = []
+    for item in in_range:
+        if isinstance(item, JournalEntry):
+            raise UsageError(
+                f"cannot roll back: step {item.step}, applied in this range, is no longer in the plan, so its "
+                "rollback is unknown; nothing was rolled back (put it back in the plan, or roll back to a later step)"
+            )
+        step = item
+        targets.append(step)
         if step.rollback is None and step.action_kind != "check":
             raise UsageError(
                 f"cannot roll back: step {step.id} has no rollback; nothing was rolled back "

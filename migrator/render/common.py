@@ -99,7 +99,8 @@ def count_parts(report: RunReport) -> list[str]:
             counts[s.state] = counts.get(s.state, 0) + 1
         parts = [f"{counts[k]} {w}" for k, w in STATE_WORDS.items() if k in counts]
         drift = sum(1 for s in report.steps if has_drift(s))
-        return parts + ([f"{drift} drifted"] if drift else [])
+        gone = len(not_in_plan(report))
+        return parts + ([f"{drift} drifted"] if drift else []) + ([f"{gone} not in the plan"] if gone else [])
     if report.command == "verify":
         checks = all_checks(report)
         passed = sum(1 for _, c in checks if c.held)
@@ -140,6 +141,26 @@ def summary_parts(report: RunReport) -> list[str]:
     if report.command not in ("status", "verify") and report.findings:
         parts.append(findings_part(report.findings))
     return parts
+
+
+#: The heading of the journaled steps the plan no longer has (``extra["not_in_plan"]``).
+NOT_IN_PLAN_HEADING = "Not in the plan (journaled steps removed or renamed since; apply ignores them)"
+
+
+def not_in_plan(report: RunReport) -> list[dict]:
+    """The journal's steps the plan no longer has, oldest first (``status`` and the dry run)."""
+    return report.extra.get("not_in_plan", [])
+
+
+def not_in_plan_note(row: dict) -> str:
+    """What to say about one such step besides its state: a likely rename, and that an
+    applied one is where ``rollback`` stops."""
+    notes = []
+    if row.get("renamed_as"):
+        notes.append(f"same checksum as {row['renamed_as']}, not applied yet: renamed?")
+    if row.get("blocks_rollback"):
+        notes.append("rollback cannot go past it")
+    return "; ".join(notes)
 
 
 def has_drift(step: StepResult) -> bool:

@@ -115,6 +115,8 @@ def render_report(report: RunReport) -> str:
     else:
         for phase in report.phases:
             lines += _phase(report, phase)
+    if report.command in ("status", "plan"):
+        lines += _not_in_plan(report)
     if report.next_steps:
         lines += ["### Next steps", ""] + [f"- {text(n)}" for n in report.next_steps] + [""]
     return "\n".join(lines).rstrip("\n") + "\n"
@@ -260,6 +262,23 @@ def _status(report: RunReport) -> list[str]:
         if phase.reverify:
             lines += [f"{_ICONS['warn']} {text(phase.reverify)}", ""]
     return lines
+
+
+def _not_in_plan(report: RunReport) -> list[str]:
+    """As the text's: when and by whom for ``status`` only (the dry run stays deterministic)."""
+    gone = c.not_in_plan(report)
+    if not gone:
+        return []
+    lines = [f"### {text(c.NOT_IN_PLAN_HEADING)}", ""]
+    for row in gone:
+        state = c.STATE_WORDS.get(row["state"], row["state"])
+        when = ""
+        if report.command == "status" and row["finished_at"]:
+            when = f", {text(row['finished_at'])} by {text(row['run_by'] or '')}"
+        note = c.not_in_plan_note(row)
+        lines.append(f"- {code(row['step'])} (phase {code(row['phase'])}): {text(state)}{when}"
+                     + (f" — {_ICONS['warn']} {text(note)}" if note else ""))
+    return lines + [""]
 
 
 def _verify(report: RunReport) -> list[str]:

@@ -62,6 +62,8 @@ def render_report(report: RunReport, *, color: bool = False) -> str:
     else:
         for phase in report.phases:
             lines += _phase_lines(report, phase, st)
+    if report.command in ("status", "plan"):
+        lines += _not_in_plan_lines(report, st)
     lines += _footer(report, st)
     return "\n".join(lines) + "\n"
 
@@ -224,6 +226,24 @@ def _status_lines(report: RunReport, st: Style) -> list[str]:
             lines += _indented(phase.reverify, 2, st, "warn")
         lines.append("")
     return lines
+
+
+def _not_in_plan_lines(report: RunReport, st: Style) -> list[str]:
+    """The journaled steps the plan no longer has: with when and by whom for ``status``,
+    their state alone for the dry run (its output does not depend on the clock)."""
+    gone = c.not_in_plan(report)
+    if not gone:
+        return []
+    lines = [st(c.NOT_IN_PLAN_HEADING, "heading")]
+    for row in gone:
+        state = c.STATE_WORDS.get(row["state"], row["state"])
+        when = ""
+        if report.command == "status" and row["finished_at"]:
+            when = f" {row['finished_at']} by {row['run_by']}"
+        note = c.not_in_plan_note(row)
+        lines.append(f"  {row['step']} (phase {row['phase']}): {st(state, c.tone(row['state']))}{when}"
+                     + (f" — {st(note, 'warn')}" if note else ""))
+    return lines + [""]
 
 
 def _progress_so_far(s: StepResult) -> str:
