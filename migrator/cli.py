@@ -136,7 +136,12 @@ def lint_command(ctx: click.Context, plans: tuple[str, ...], dialect: str, fmt: 
     from migrator.render import render_findings
 
     findings = api.lint(plans, dialect=dialect, variables=_parse_vars(variables))
-    _echo_lines(render_findings(findings, fmt, color=_color() and fmt == "text"))
+    if _quiet(ctx) and fmt == "text":  # -q: only the findings that fail the command, as for the others
+        findings_shown = [f for f in findings if f.blocking]
+        if findings_shown:
+            _echo_lines(render_findings(findings_shown, fmt, color=_color()))
+    else:
+        _echo_lines(render_findings(findings, fmt, color=_color() and fmt == "text"))
     ctx.exit(1 if any(f.blocking for f in findings) else 0)
 
 

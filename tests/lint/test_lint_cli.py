@@ -126,3 +126,21 @@ def test_cli_takes_the_url_schemes_dialect_names(plan_file, capsys, alias, diale
         assert findings[0]["why"].startswith("On a table with rows MySQL fills")
     else:
         assert [f["rule"] for f in findings] == ["not-null-without-default", "index-not-concurrent"]
+
+
+def test_quiet_lint_shows_only_the_findings_that_fail_it(tmp_path, capsys):
+    # -q means "only errors" for every command: warnings and accepted errors stay quiet.
+    path = tmp_path / "plan.yaml"
+    path.write_text(PLAN)
+    assert main(["-q", "lint", str(path)]) == 1
+    out = capsys.readouterr().out
+    assert "not-null-without-default" in out and "index-not-concurrent" not in out
+    accepted = PLAN.replace("        rollback: ALTER TABLE ${table} DROP COLUMN age\n",
+                            "        rollback: ALTER TABLE ${table} DROP COLUMN age\n"
+                            "        allow: [not-null-without-default]\n")
+    assert accepted != PLAN
+    path.write_text(accepted)
+    assert main(["-q", "lint", str(path)]) == 0
+    assert capsys.readouterr().out == ""
+    assert main(["lint", str(path)]) == 0
+    assert "index-not-concurrent" in capsys.readouterr().out
