@@ -194,9 +194,16 @@ def inspect(ctx: click.Context, database: str | None, fmt: str, emit_plan: str |
 # --- plan / apply / status / rollback / resolve -------------------------------
 
 plan_argument = click.argument("plan_file", metavar="PLAN", type=click.Path(dir_okay=False))
+def _seconds(_ctx, param, value: float) -> float:
+    # FloatRange lets nan (and inf) through: every comparison with nan is false.
+    if value != value or value == float("inf"):
+        raise click.BadParameter(f"{value} is not a number of seconds", param=param)
+    return value
+
+
 lock_timeout_option = click.option(
     "--lock-timeout", type=click.FloatRange(min=0), default=30.0, show_default=True, metavar="SECONDS",
-    help="How long to wait for another run's lock before giving up (exit 3).",
+    callback=_seconds, help="How long to wait for another run's lock before giving up (exit 3).",
 )
 confirm_option = click.option("--confirm", "confirm", multiple=True, metavar="STEP",
                               help="This manual step is done (repeatable).")

@@ -69,6 +69,8 @@ def test_unknown_option_is_exit_2(capsys):
      "(see `migrator apply --help`)"),
     (["bogus"], "migrator: No such command 'bogus' (see `migrator --help`)"),
     (["apply", "p.yaml", "--step"], "migrator: Option '--step' requires an argument."),
+    (["apply", "p.yaml", "--lock-timeout", "nan"],
+     "migrator: Invalid value for '--lock-timeout': nan is not a number of seconds (see `migrator apply --help`)"),
 ])
 def test_a_command_line_mistake_is_one_line_and_exit_2(args, line, capsys):
     # Like every other bad input: one line, not click's usage + hint + error.
