@@ -7,7 +7,7 @@ testing the name in an ``if`` chain.
 from __future__ import annotations
 
 import re
-from typing import ClassVar
+from typing import Any, Callable, ClassVar
 
 _REGISTRY: dict[str, type["Dialect"]] = {}
 
@@ -57,6 +57,15 @@ class Dialect:
         A DDL statement's count is something else, so it changed none: MySQL reports the
         rows an ``ALTER TABLE`` copied, and ``CREATE TABLE ... AS`` the rows it wrote."""
         return 0 if rowcount < 0 or self.is_ddl(statement) else rowcount
+
+    def changed_rows(self, conn, execute: Callable[[], Any]) -> int:
+        """Run ``execute()`` (one statement on ``conn``; it returns the ``CursorResult``) and
+        return the driver's count of the rows it changed: -1 for a statement that returns
+        rows, or where the driver does not know (:meth:`rows_changed` reads it)."""
+        result = execute()
+        rowcount = -1 if result.returns_rows else result.rowcount
+        result.close()
+        return rowcount
 
     def run_outside_transaction(self, conn, statement: str) -> int:
         """Execute one statement in autocommit mode (``transaction: false`` steps, for

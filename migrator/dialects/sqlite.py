@@ -7,6 +7,21 @@ from migrator.dialects.base import Dialect
 _SQLITE_NOTADB = 26
 
 
+def _counted(driver, rowcount: int, total_before: int) -> int:
+    """``rowcount`` of the statement just run on the sqlite3 connection ``driver``, or, where
+    sqlite3 said -1 although the statement changed rows, SQLite's own count of them.
+
+    Python 3.11's sqlite3 reports -1 for a statement that starts with ``WITH`` (a CTE
+    before ``INSERT``/``UPDATE``/``DELETE``), so a batch would stop after its first batch
+    and the journal would record 0 rows. ``changes()`` counts as ``rowcount`` does (rows
+    of the statement itself, not of triggers); the connection's total tells whether the
+    statement changed anything, so DDL does not pick up an earlier statement's count.
+    """
+    if rowcount == -1 and driver.total_changes != total_before:
+        return driver.execute("SELECT changes()").fetchone()[0]
+    return rowcount
+
+
 class SqliteDialect(Dialect):
     name = "sqlite"
     transactional_ddl = True
@@ -26,6 +41,12 @@ class SqliteDialect(Dialect):
         # HH:MM:SS.ffffff"), so a row reads back the same whoever wrote it.
         return None if value is None else value.isoformat(" ", "microseconds")
 
+    def changed_rows(self, conn, execute) -> int:
+        driver = conn.connection.driver_connection
+        before = driver.total_changes
+        rowcount = super().changed_rows(conn, execute)
+        return _counted(driver, rowcount, before)
+
     def run_outside_transaction(self, conn, statement: str) -> int:
         # migrator.db emits BEGIN itself on SQLite (for transactional DDL), also under
         # SQLAlchemy's AUTOCOMMIT; the driver connection, whose isolation_level is
@@ -34,14 +55,17 @@ class SqliteDialect(Dialect):
 
         from sqlalchemy.exc import DBAPIError
 
-        cursor = conn.connection.driver_connection.cursor()
+        driver = conn.connection.driver_connection
+        before = driver.total_changes
+        cursor = driver.cursor()
         try:
             cursor.execute(statement)
-            return cursor.rowcount
+            rowcount = -1 if cursor.description is not None else cursor.rowcount
         except sqlite3.Error as e:  # as SQLAlchemy would have wrapped it
             raise DBAPIError.instance(statement, None, e, sqlite3.Error) from None
         finally:
             cursor.close()
+        return _counted(driver, rowcount, before)
 
     # Catalog reads: the pragma table-valued functions joined to sqlite_master read
     # every requested table in one query. "main" is the database; others are attached.

@@ -12,6 +12,7 @@ from typing import Callable
 
 import sqlalchemy as sa
 
+from migrator.dialects import Dialect, get_dialect
 from migrator.sql.binds import escape_literal_colons
 
 
@@ -84,15 +85,16 @@ def run_batches(
     """
     statement = sa.text(escape_literal_colons(sql, conn.dialect.name))
     values = {**(params or {}), "batch_size": size}
+    dialect = get_dialect(conn.dialect.name)
     batches = rows = 0
     while True:
         if commit_each:
             with conn.begin():
-                n = _execute(conn, statement, values)
+                n = _execute(conn, dialect, statement, values)
                 if after_batch is not None:
                     after_batch(n)
         else:
-            n = _execute(conn, statement, values)
+            n = _execute(conn, dialect, statement, values)
             if after_batch is not None:
                 after_batch(n)
         if n <= 0:
@@ -107,5 +109,7 @@ def run_batches(
             time.sleep(pause_s)
 
 
-def _execute(conn: sa.Connection, statement, values: dict) -> int:
-    return max(conn.execute(statement, values).rowcount, 0)
+def _execute(conn: sa.Connection, dialect: Dialect, statement, values: dict) -> int:
+    # The dialect's count: sqlite3's own is -1 for a batch written as WITH ... UPDATE,
+    # which would end the loop after one batch.
+    return max(dialect.changed_rows(conn, lambda: conn.execute(statement, values)), 0)

@@ -101,7 +101,7 @@ def run_rollback(plan: Plan, state: JournalState, targets: list[Step], conn: sa.
             if step.transaction:
                 with conn.begin():
                     for position, stmt in enumerate(statements):
-                        execute_statement(conn, stmt)
+                        execute_statement(conn, dialect, stmt)
                     journal.insert(conn, replace(row, finished_at=now()))
             else:
                 # As the step itself: its rollback (DROP INDEX CONCURRENTLY...) cannot

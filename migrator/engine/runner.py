@@ -585,7 +585,7 @@ class Runner:
         if outside:
             rowcount = self.dialect.run_outside_transaction(self.conn, statement)
         else:
-            rowcount = execute_statement(self.conn, statement)
+            rowcount = execute_statement(self.conn, self.dialect, statement)
         return self.dialect.rows_changed(statement, rowcount)
 
     def _capture_before(self, d: Decision) -> None:
@@ -760,13 +760,11 @@ def _statements_committed(done: int, n: int, *, running: bool) -> str:
     return committed + (f", statement {done + 1} may have completed too" if running else "")
 
 
-def execute_statement(conn: sa.Connection, statement: str) -> int:
+def execute_statement(conn: sa.Connection, dialect: Dialect, statement: str) -> int:
     """Run one statement as written (no bind-parameter parsing); the driver's rowcount,
     -1 for a statement that returns rows (:meth:`Dialect.rows_changed` says what it means)."""
-    result = conn.exec_driver_sql(statement, execution_options={"no_parameters": True})
-    rowcount = -1 if result.returns_rows else result.rowcount
-    result.close()
-    return rowcount
+    return dialect.changed_rows(
+        conn, lambda: conn.exec_driver_sql(statement, execution_options={"no_parameters": True}))
 
 
 def db_error(e: BaseException) -> str:
