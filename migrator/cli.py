@@ -281,16 +281,18 @@ class _BatchProgress:
         now = time.monotonic()
         if p.done or p.batches <= 1 or now - self.last_line >= 1.0:
             self.last_line = now
-            rate = f", {p.rate:.0f} rows/s" if p.rate else ""
+            from migrator.report import plural
+
+            rate = f", {p.rate:,.0f} rows/s" if p.rate else ""
             if p.total is None:
-                rows = f"{p.rows} rows"
+                rows = plural(p.rows, "row")
             else:  # like with like: the total was counted at this apply's start
-                rows = f"{p.position} of {p.total} rows"
+                rows = f"{p.position:,} of {plural(p.total, 'row')}"
                 if p.rows != p.position:
-                    rows += f" ({p.rows} since the step's attempt began)"
+                    rows += f" ({p.rows:,} since the step's attempt began)"
             eta = f", ETA {p.eta:.0f}s" if p.eta is not None and not p.done else ""
             state = "stopped by max_batches" if p.stopped else "done" if p.done else "running"
-            click.echo(f"{p.step}: {state}: {p.batches} batches, {rows}{rate}{eta}", err=True)
+            click.echo(f"{p.step}: {state}: {plural(p.batches, 'batch', 'batches')}, {rows}{rate}{eta}", err=True)
 
     def close(self) -> None:
         """End the bar's line. Also called before other output: the runner reports no end

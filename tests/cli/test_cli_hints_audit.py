@@ -257,3 +257,12 @@ def test_progress_eta_counts_the_rows_left_of_this_runs_total():
     p = Progress("mark", batches=7, rows=7, total=3, elapsed=1.0, rows_this_run=1)
     assert p.position == 1
     assert p.eta == 2.0  # (3 - 1) rows at 1 row/s, not max(3 - 7, 0)
+
+
+def test_batch_progress_says_one_batch_not_one_batches(sqlite_url, tmp_path, capsys):
+    plan = tmp_path / "batch.yaml"
+    plan.write_text(BATCH_PLAN.replace("size: 2", "size: 5").replace("max_batches: 2", "max_batches: 1"))
+    code, _, err = run(capsys, "apply", str(plan), "-d", sqlite_url)
+    assert code == 0
+    assert "mark: stopped by max_batches: 1 batch, 5 of 6 rows" in err
+    assert "1 batches" not in err
