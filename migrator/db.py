@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL, Engine, make_url
 
-from migrator.dialects import dialect_name
+from migrator.dialects import dialect_name, get_dialect
 from migrator.errors import DatabaseUnavailable, UsageError
 from migrator.urls import first_line, hide_query_password, mask_text, resolve_url
 
@@ -103,9 +103,10 @@ def create_engine(url: str | None, *, missing_file: str = "create", **kwargs) ->
         # one of its own errors (PyMySQL: TypeError for an unknown option,
         # AttributeError for an unknown charset).
         options = ", ".join(sorted(parsed.query))
+        why = get_dialect(dialect_name(parsed.get_backend_name())).rejected_url_option(parsed)
         raise UsageError(
             f"invalid database URL {shown}: the driver rejected its query options ({options}): "
-            f"{type(e).__name__}: {_one_line(e)}"
+            + (why or f"{type(e).__name__}: {_one_line(e)}")
         ) from None
     return engine
 

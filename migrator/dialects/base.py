@@ -146,6 +146,11 @@ class Dialect:
         inside one."""
         return False
 
+    def rejected_url_option(self, url) -> str | None:
+        """Why the driver's connect() failed on the query options of ``url`` (an SQLAlchemy
+        ``URL``), in words, when the driver itself only raised a Python error (None: not known)."""
+        return None
+
     def error_text(self, error: BaseException) -> str:
         """The database's message for a failed statement, on one line (the same text
         steps and the journal show)."""

@@ -100,6 +100,16 @@ class MysqlDialect(Dialect):
             return f"MySQL connection {holder}"
         return f"MySQL connection {holder} ({row[0]}@{row[1]})"
 
+    def rejected_url_option(self, url) -> str | None:
+        # PyMySQL looks an unknown charset up as None and fails on its .encoding.
+        charset = url.query.get("charset")
+        if url.get_driver_name() == "pymysql" and isinstance(charset, str):
+            from pymysql.charset import charset_by_name
+
+            if charset_by_name(charset) is None:
+                return f"charset {charset!r} is not one MySQL/MariaDB knows (e.g. utf8mb4)"
+        return None
+
     def commits_implicitly(self, statement: str) -> bool:
         words = first_words(statement, 2)
         if not words:

@@ -164,7 +164,7 @@ def test_an_apply_stopped_by_drift_shows_the_step_as_drift(sqlite_url, plan_file
 @pytest.mark.parametrize("url, message", [
     ("mysql://root@127.0.0.1/test?charset=bogus",
      "migrator: invalid database URL mysql+pymysql://root@127.0.0.1/test?charset=bogus: the driver rejected its "
-     "query options (charset): AttributeError: 'NoneType' object has no attribute 'encoding'\n"),
+     "query options (charset): charset 'bogus' is not one MySQL/MariaDB knows (e.g. utf8mb4)\n"),
     ("mysql://root@127.0.0.1/test?bogus=1",
      "migrator: invalid database URL mysql+pymysql://root@127.0.0.1/test?bogus=1: the driver rejected its query "
      "options (bogus): TypeError: Connection.__init__() got an unexpected keyword argument 'bogus'\n"),
