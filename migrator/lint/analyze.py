@@ -22,6 +22,7 @@ from migrator.sql.split import sqlglot_dialect, tokenize
 
 # Fact kinds.
 DROP_TABLE = "drop_table"
+DROP_SCHEMA = "drop_schema"  # DROP SCHEMA / DROP DATABASE: every table in it goes
 DROP_COLUMN = "drop_column"
 TRUNCATE = "truncate"
 ADD_NOT_NULL_NO_DEFAULT = "add_not_null_no_default"
@@ -144,6 +145,10 @@ def _facts_from_tree(tree) -> list[tuple[str, str]] | None:
         # MySQL's DROP TEMPORARY TABLE drops only a session's scratch table, never data.
         if kind == "TABLE" and not tree.args.get("temporary"):
             facts += [(DROP_TABLE, _name(t)) for t in tree.args.get("tables") or [tree.this]]
+        elif kind in ("SCHEMA", "DATABASE"):
+            # sqlglot keeps the name as a Table: a schema's in db, a database's in this.
+            facts += [(DROP_SCHEMA, (_ident(t.args.get("db") or t.this) if isinstance(t, exp.Table) else _name(t)))
+                      for t in tree.args.get("tables") or [tree.this]]
         if tree.args.get("concurrently"):
             facts.append((CONCURRENTLY, ""))
     elif isinstance(tree, exp.TruncateTable):
@@ -354,6 +359,8 @@ def _facts_from_words(words: list[str]) -> list[tuple[str, str]]:
         facts.append((CONCURRENTLY, ""))
     if first == "DROP" and words[1:2] == ["TABLE"]:
         facts.append((DROP_TABLE, _name_at(words, 1)[0]))
+    elif first == "DROP" and words[1:2] in (["SCHEMA"], ["DATABASE"]):
+        facts.append((DROP_SCHEMA, _name_at(words, 2)[0]))
     elif first == "TRUNCATE":
         facts.append((TRUNCATE, _name_at(words, 1)[0]))
     elif first == "RENAME" and words[1:2] == ["TABLE"]:

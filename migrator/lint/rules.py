@@ -49,6 +49,16 @@ _RULES = (
         fact=a.DROP_TABLE,
     ),
     Rule(
+        "drop-schema",
+        ERROR,
+        "DROP SCHEMA / DROP DATABASE",
+        "Dropping a schema or database deletes every table in it and their data for good "
+        "(with CASCADE, whatever else depends on them too).",
+        "Drop the tables one by one in steps of their own, each after the application has stopped "
+        "using it, and the emptied schema last; take a backup first.",
+        fact=a.DROP_SCHEMA,
+    ),
+    Rule(
         "drop-column",
         ERROR,
         "ALTER TABLE ... DROP COLUMN",

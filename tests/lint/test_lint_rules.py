@@ -38,6 +38,9 @@ def rules_of(step: Step, dialect: str) -> list[str]:
 STATEMENT_CASES = [
     ("drop-table", ALL, "DROP TABLE users", "DROP VIEW users_view"),
     ("drop-table", ALL, "DROP TABLE IF EXISTS old_a, old_b", "DROP INDEX idx_a"),
+    ("drop-schema", ("postgresql", "mysql"), "DROP SCHEMA legacy CASCADE", "CREATE SCHEMA legacy"),
+    ("drop-schema", ("postgresql", "mysql"), "drop database if exists olddb", "DROP VIEW olddb_v"),
+    ("drop-schema", ("postgresql",), "DROP SCHEMA IF EXISTS a, b", "DROP TYPE IF EXISTS a, b"),  # the token reader
     ("drop-column", ALL, "ALTER TABLE users DROP COLUMN age", "ALTER TABLE users ADD COLUMN age int"),
     ("drop-column", ("mysql",), "ALTER TABLE users DROP age", "ALTER TABLE users DROP INDEX age_idx"),
     ("truncate", ("postgresql", "mysql"), "TRUNCATE TABLE users", "DELETE FROM users WHERE created_at < '2020-01-01'"),
@@ -363,6 +366,7 @@ def test_lint_plan_judges_a_dialect_specific_step_for_its_own_dialect():
 def test_every_rule_has_text_and_a_known_severity():
     assert list(RULES) == [
         "drop-table",
+        "drop-schema",
         "drop-column",
         "truncate",
         "not-null-without-default",

@@ -312,7 +312,7 @@ CASES = [
               - id: a
                 sql: DROP TABLE t
                 allow: [drop-tabel]
-        """), ["8:17: phases[0].steps[0].allow[0]: 'drop-tabel' is not one of drop-table, drop-column, truncate, not-null-without-default, set-not-null, index-not-concurrent, concurrently-in-transaction, fk-validates-table, column-type-change, rename, unbounded-dml, mysql-partial-ddl, no-rollback — did you mean 'drop-table'?"]),
+        """), ["8:17: phases[0].steps[0].allow[0]: 'drop-tabel' is not one of drop-table, drop-schema, drop-column, truncate, not-null-without-default, set-not-null, index-not-concurrent, concurrently-in-transaction, fk-validates-table, column-type-change, rename, unbounded-dml, mysql-partial-ddl, no-rollback — did you mean 'drop-table'?"]),
     ("step-is-a-list", _plan("""
         phases:
           - id: p
