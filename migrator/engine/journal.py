@@ -32,7 +32,7 @@ from functools import cached_property, lru_cache
 
 from migrator import __version__
 from migrator.dialects import Dialect, get_dialect
-from migrator.engine.planner import JournalEntry, JournalState
+from migrator.engine.planner import APPLIED_STATUSES, JournalEntry, JournalState
 from migrator.errors import JournalTooNew
 
 DEFAULT_TABLE = "migrator_journal"
@@ -191,7 +191,22 @@ class Journal:
         # since ids are unique across phases and steps (spec section 1).
         entries = {r[3]: _entry(r) for r in rows if r[2] != r[3]}
         phases = {r[3]: _entry(r) for r in rows if r[2] == r[3]}
-        return JournalState(entries, exists=True, phases=phases)
+        elsewhere = {} if rows else self._applied_elsewhere(conn, dialect, plan)
+        return JournalState(entries, exists=True, phases=phases, elsewhere=elsewhere)
+
+    def _applied_elsewhere(self, conn, dialect, plan: str) -> dict[str, tuple[str, str]]:
+        """For a plan the journal has no row of: the steps other plans applied here, as
+        step id -> (plan, checksum), so that the dry run can tell when this plan is one of
+        them under a new name (the name is the journal's key; its steps would run again).
+        One query, and only before a plan's first apply."""
+        t = dialect.quote(self.name)
+        applied = ", ".join(f"'{status}'" for status in sorted(APPLIED_STATUSES))
+        sql = (
+            f"SELECT j.plan, j.step, j.checksum FROM {t} j"
+            f" JOIN (SELECT max(id) AS id FROM {t} WHERE plan <> {dialect.param('plan')} GROUP BY plan, step) latest"
+            f" ON j.id = latest.id WHERE j.status IN ({applied}) AND j.step <> j.phase ORDER BY j.id"
+        )
+        return {step: (other, checksum) for other, step, checksum in conn.exec_driver_sql(sql, {"plan": plan}).fetchall()}
 
     # --- writing ---------------------------------------------------------------
 

@@ -69,6 +69,9 @@ class JournalState:
     entries: Mapping[str, JournalEntry] = field(default_factory=dict)
     exists: bool = False
     phases: Mapping[str, JournalEntry] = field(default_factory=dict)
+    #: Read only when the plan has no row: step id -> (plan, checksum) of the steps
+    #: other plans applied in this journal (see :func:`_edit_note`).
+    elsewhere: Mapping[str, tuple[str, str]] = field(default_factory=dict)
 
     def get(self, step_id: str) -> JournalEntry | None:
         return self.entries.get(step_id)
@@ -208,7 +211,8 @@ def decide(
     for step in plan.steps:
         d = _decide_step(plan, step, state, dialect, selection, confirmed, outcomes)
         if d.verdict == "run" and d.entry is None:
-            d = _edit_note(plan, d, renamed.get(step.id), applied_after[step.id], resolve_command)
+            d = _edit_note(plan, d, renamed.get(step.id), applied_after[step.id], resolve_command,
+                           _renamed_plan(step, state))
         if d.verdict in EXECUTING_VERDICTS or d.verdict in ("manual", "mark_applied"):
             blocker = unmet_requirement(step, lambda sid: _predicted_applied(sid, predicted, state))
             if blocker is not None:
@@ -259,12 +263,23 @@ def _next_applied(plan: Plan, state: JournalState) -> dict[str, str | None]:
     return out
 
 
+def _renamed_plan(step: Step, state: JournalState) -> str | None:
+    """The other plan in the journal that applied this very step (same id and checksum):
+    then this plan is most likely that one under a new ``name``."""
+    other = state.elsewhere.get(step.id)
+    return other[0] if other is not None and other[1] == step.checksum else None
+
+
 def _edit_note(plan: Plan, d: Decision, old: JournalEntry | None, applied_after: str | None,
-               resolve_command: str | None) -> Decision:
+               resolve_command: str | None, other_plan: str | None = None) -> Decision:
     """A step never journaled, as the plan was edited around it: under a new id of an
     applied step (it would run again), or added before applied steps (it runs out of
-    plan order, as Flyway's outOfOrder and Liquibase do). The dry run says so."""
-    if old is not None:
+    plan order, as Flyway's outOfOrder and Liquibase do), or the whole plan renamed
+    (its steps would all run again). The dry run says so."""
+    if other_plan is not None:
+        note = (f"plan {other_plan} applied this same step (id and checksum) here: if this plan is {other_plan} "
+                f"renamed, put back `name: {other_plan}` (the journal's key), or its steps run again")
+    elif old is not None:
         from migrator.commandline import resolve_command as command, with_arguments  # pure string building
 
         resolve = resolve_command or command(plan.source)

@@ -196,3 +196,42 @@ def test_a_new_check_step_is_never_taken_for_a_renamed_one():
 def test_a_step_not_applied_after_a_failed_one_is_not_out_of_order():
     state = JournalState({"a": JournalEntry("a", "failed", A.checksum, id=1)}, exists=True)
     assert decide(plan(B, A), state, "sqlite").decision("b").reason == "not applied yet"
+
+
+# --- the whole plan renamed: its name is the journal's key -------------------------------
+
+RENAMED_NOTE = "plan app applied this same step (id and checksum) here: if this plan is app renamed, put back `name: app`"
+
+
+def test_a_renamed_plan_is_named_in_the_dry_run_of_each_step_it_would_run_again(applied, db_url):
+    path = applied(BASE.replace("name: app", "name: app-v2").replace("ed_c (id int)", "ed_c (id bigint)"))
+    report = api.plan(path, db_url)
+    assert [(s.step, s.verdict) for s in report.steps] == [("a", "run"), ("b", "run"), ("c", "run")]
+    assert RENAMED_NOTE in _reason(report, "a") and RENAMED_NOTE in _reason(report, "b")
+    assert "plan app" not in _reason(report, "c")  # its SQL changed: not the same step
+
+
+def test_another_plan_with_the_same_step_ids_but_other_sql_gets_no_note(applied, db_url):
+    other = BASE.replace("name: app", "name: other").replace("ed_", "other_")
+    report = api.plan(applied(other), db_url)
+    assert all(s.verdict == "run" and "plan app" not in s.reason for s in report.steps)
+
+
+def test_after_its_first_apply_a_new_plan_name_is_its_own(applied, db_url, capsys):
+    path = applied(BASE.replace("name: app", "name: app-v2").replace("ed_", "v2_"))
+    assert run(capsys, "--database", db_url, "apply", path)[0] == 0
+    path = applied(BASE.replace("name: app", "name: app-v2").replace("ed_", "v2_") + STEP_B.replace("id: b", "id: e")
+                   .replace("ed_b", "v2_e"))
+    report = api.plan(path, db_url)
+    assert [(s.step, s.verdict) for s in report.steps] == [("a", "applied"), ("b", "applied"), ("c", "applied"),
+                                                          ("e", "run")]
+    assert "plan app" not in _reason(report, "e")
+
+
+def test_the_renamed_plan_note_from_journal_state_alone():
+    p = plan(step("a", "CREATE TABLE t (id int)"), step("b", "CREATE TABLE u (id int)"))
+    a, b = p.steps
+    state = JournalState({}, exists=True, elsewhere={"a": ("old", a.checksum), "b": ("old", "0" * 32)})
+    decisions = {d.step.id: d for d in decide(p, state, "sqlite").decisions}
+    assert "plan old applied this same step" in decisions["a"].reason
+    assert "plan old" not in decisions["b"].reason  # same id, other checksum: another step
