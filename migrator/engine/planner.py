@@ -20,7 +20,7 @@ from typing import Callable, Mapping
 
 from migrator.errors import UsageError
 from migrator.plan.model import CheckSpec, Plan, Step
-from migrator.report import CheckResult, statement_span
+from migrator.report import CheckResult, plural, statement_span
 
 #: Journal statuses that count as "applied" (spec section 4).
 APPLIED_STATUSES = frozenset({"applied", "marked_applied"})
@@ -425,7 +425,7 @@ def journal_verdict(plan: Plan, step: Step, entry: JournalEntry | None, dialect:
         return Decision(
             step,
             "resume",
-            f"interrupted while running after {done} statement(s); not idempotent: needs `migrator resolve`",
+            f"interrupted while running after {plural(done, 'statement')}; not idempotent: needs `migrator resolve`",
             entry=entry,
             resume_at=done,
         )
@@ -478,7 +478,7 @@ def _stop(plan: Plan, decisions: list[Decision], resolve_command: str | None) ->
     if drifted:
         lines = [
             f"drift: step {d.step.id} changed since it was applied (journal checksum {d.entry.checksum}, "
-            f"plan checksum {d.step.checksum}); nothing was executed"
+            f"plan checksum {d.step.checksum}); apply executes nothing while a step has drifted"
             for d in drifted
         ]
         return "drift", "\n".join(lines)
@@ -488,8 +488,8 @@ def _stop(plan: Plan, decisions: list[Decision], resolve_command: str | None) ->
 
         resolve = resolve_command or command(plan.source)
         lines = [
-            f"step {d.step.id} was interrupted while running (after {d.entry.statements_done or 0} statement(s)) "
-            f"and is not idempotent; nothing was executed. Check the database, then run "
+            f"step {d.step.id} was interrupted while running (after {plural(d.entry.statements_done or 0, 'statement')}) "
+            f"and is not idempotent; apply executes nothing until it is resolved. Check the database, then run "
             f"`{with_arguments(resolve, d.step.id, '--applied')}` (it completed) or `--pending` (run it again)"
             for d in stuck
         ]

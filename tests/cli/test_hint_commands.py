@@ -88,7 +88,7 @@ def test_the_needs_resolve_stop_names_resolve_with_the_database_and_vars(sqlite_
                      f"VALUES ('partial', 'p', 'fill', '{checksum}', 'running', 1)")
     resolve = f"migrator resolve {plan} fill --applied --database {sqlite_url} --var second=7"
     message = (
-        "step fill was interrupted while running (after 1 statement(s)) and is not idempotent; nothing was executed. "
+        "step fill was interrupted while running (after 1 statement) and is not idempotent; apply executes nothing until it is resolved. "
         f"Check the database, then run `{resolve}` (it completed) or `--pending` (run it again)"
     )
     for command in ("apply", "plan"):

@@ -106,7 +106,7 @@ def test_drift_stops_the_run_before_anything_executes_and_names_the_step_and_che
     assert (report.status, report.exit_code) == ("drift", 1)
     assert report.message == (
         f"drift: step create-a changed since it was applied (journal checksum {old}, plan checksum {new}); "
-        "nothing was executed"
+        "apply executes nothing while a step has drifted"
     )
     assert report.steps[0].verdict == "drift"
     assert outcomes(report)[2] == ("later", "not_reached")
@@ -578,7 +578,7 @@ def test_a_running_non_idempotent_step_needs_resolve_and_resolve_pending_reruns_
                     f"VALUES ('demo', 'schema', 'fill-a', '{checksum}', 'running', 1)")
     report = api.apply(path, db_url)
     assert (report.status, report.exit_code) == ("needs_resolve", 1)
-    assert report.message.startswith("step fill-a was interrupted while running (after 1 statement(s)) and is not idempotent")
+    assert report.message.startswith("step fill-a was interrupted while running (after 1 statement) and is not idempotent")
     assert run_sql(db_url, "SELECT count(*) FROM a") == [(0,)]
     api.resolve(path, "fill-a", db_url, applied=False)
     assert outcomes(api.apply(path, db_url))[1] == ("fill-a", "applied")

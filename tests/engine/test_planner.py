@@ -42,7 +42,7 @@ def test_a_changed_applied_step_is_drift_and_stops_the_run_naming_both_checksums
     assert xp.stop == "drift"
     assert xp.stop_message == (
         f"drift: step a changed since it was applied (journal checksum old, plan checksum {A.checksum}); "
-        "nothing was executed"
+        "apply executes nothing while a step has drifted"
     )
 
 
@@ -78,7 +78,7 @@ def test_a_running_non_idempotent_step_stops_the_run_until_resolve():
     xp = decide(plan(s, B), state(entry(s, "running", statements_done=0)), "postgresql", )
     assert xp.stop == "needs_resolve"
     assert xp.stop_message == (
-        "step s was interrupted while running (after 0 statement(s)) and is not idempotent; nothing was executed. "
+        "step s was interrupted while running (after 0 statements) and is not idempotent; apply executes nothing until it is resolved. "
         "Check the database, then run `migrator resolve plan.yaml s --applied` (it completed) or `--pending` (run it again)"
     )
 

@@ -303,7 +303,7 @@ def drift_apply_report() -> RunReport:
         source=SOURCE,
         phases=(PhaseResult("preflight", "Pre-Migration Preparation", steps),),
         status="drift",
-        message="drift: step add-oauth-tables changed since it was applied (journal checksum 41ab, plan checksum 9f2c); nothing was executed",
+        message="drift: step add-oauth-tables changed since it was applied (journal checksum 41ab, plan checksum 9f2c); apply executes nothing while a step has drifted",
         dialect="postgresql",
         database="postgresql://app@db.internal/app",
     )
