@@ -67,7 +67,7 @@ def split_statements(text: str, dialect: str) -> list[str]:
     text = text.removeprefix(_BOM)
     if not text.strip():
         return []
-    plain = _plain_statements(text)
+    plain = _plain_statements(text, dialect)
     if plain is not None:
         return plain
     from sqlglot.errors import TokenError
@@ -128,7 +128,7 @@ _ROUTINE_WORDS = ("TRIGGER", "FUNCTION", "PROCEDURE", "EVENT", "ATOMIC")
 _BOM = "\ufeff"
 
 
-def _plain_statements(text: str) -> list[str] | None:
+def _plain_statements(text: str, dialect: str = "") -> list[str] | None:
     """The statements of ``text`` when every ``;`` in it is a separator, else None.
 
     Without quotes, comments, dollar quoting, escapes or a routine body there is
@@ -139,6 +139,8 @@ def _plain_statements(text: str) -> list[str] | None:
     """
     if any(mark in text for mark in _NOT_PLAIN):
         return None
+    if "[" in text and sqlglot_dialect(dialect) == "sqlite":
+        return None  # SQLite also quotes identifiers in brackets: [a;b]
     upper = text.upper()
     if any(word in upper for word in _ROUTINE_WORDS):
         return None

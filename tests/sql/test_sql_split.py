@@ -51,6 +51,17 @@ def test_semicolon_in_double_quotes_does_not_split(dialect):
     assert split_statements('SELECT "a;b" FROM t; SELECT 2', dialect) == ['SELECT "a;b" FROM t', "SELECT 2"]
 
 
+def test_semicolon_in_sqlite_bracket_identifier_does_not_split(tmp_path):
+    import sqlite3
+
+    statements = split_statements("CREATE TABLE [a;b] (id int); INSERT INTO [a;b] VALUES (1)", "sqlite")
+    assert statements == ["CREATE TABLE [a;b] (id int)", "INSERT INTO [a;b] VALUES (1)"]
+    conn = sqlite3.connect(tmp_path / "x.db")
+    for statement in statements:
+        conn.execute(statement)
+    assert conn.execute('SELECT count(*) FROM "a;b"').fetchone() == (1,)
+
+
 @pytest.mark.parametrize("dialect", ["sqlite", "mysql"])
 def test_semicolon_in_backticks_does_not_split(dialect):
     assert split_statements("SELECT `odd;name` FROM t; SELECT 2", dialect) == [
@@ -252,7 +263,7 @@ def test_importing_migrator_sql_does_not_import_sqlglot():
     assert out.stdout.strip() == "False"
 
 
-_PLAIN_CHARS = st.sampled_from(list("abcXYZ (),.=<>*+0123456789_\n\t;") + [";", " ; ", "\n;\n", "BEGIN ", " END", "CASE ", "Trigger", "'", '"', "--", "/*", "$", "#", "`", "\\"])
+_PLAIN_CHARS = st.sampled_from(list("abcXYZ (),.=<>*+0123456789_\n\t;") + [";", " ; ", "\n;\n", "BEGIN ", " END", "CASE ", "Trigger", "'", '"', "--", "/*", "$", "#", "`", "\\", "[", "]"])
 
 
 @settings(max_examples=400, deadline=None)
@@ -261,11 +272,11 @@ def test_the_plain_text_shortcut_agrees_with_the_tokenizer(text, dialect):
     """Whenever the str.split shortcut answers, the tokenizer would have answered the same."""
     from migrator.sql import split as split_module
 
-    shortcut = split_module._plain_statements(text)
+    shortcut = split_module._plain_statements(text, dialect)
     if shortcut is None:
         return
     original = split_module._plain_statements
-    split_module._plain_statements = lambda _text: None  # force the tokenizer path
+    split_module._plain_statements = lambda *_args: None  # force the tokenizer path
     try:
         assert shortcut == split_statements(text, dialect)
     finally:
