@@ -18,7 +18,8 @@ matched nothing more):
   ``user_id``, ``userId``, ``authorId``; the part before is the *stem*
   (``authorId`` -> ``author``, ``eventTypeId`` -> ``event_type``);
 - a table is named by the stem, singular or plural (``user``, ``users``,
-  ``categories`` for ``category``), compared without regard to case; failing
+  ``categories`` for ``category``, ``people`` for ``person`` and the other common
+  irregular plurals of :data:`IRREGULAR_PLURALS`), compared without regard to case; failing
   that, stems in :data:`USER_ALIASES` (``owner_id``, ``author_id``, ...) point
   at ``users``/``user`` when such a table exists. No other guessing:
   ``parent_id`` finds nothing unless a ``parents`` table exists;
@@ -277,10 +278,24 @@ def reference_stem(column: str) -> str | None:
     return _CAMEL_BOUNDARY.sub("_", m.group("stem")).lower()
 
 
+#: English plurals that no suffix rule makes, for the last word of a reference stem.
+IRREGULAR_PLURALS = {
+    "person": "people", "child": "children", "man": "men", "woman": "women", "mouse": "mice",
+    "goose": "geese", "tooth": "teeth", "foot": "feet", "ox": "oxen", "datum": "data",
+    "medium": "media", "criterion": "criteria", "analysis": "analyses", "crisis": "crises",
+    "thesis": "theses", "index": "indices", "matrix": "matrices", "vertex": "vertices",
+    "leaf": "leaves", "half": "halves", "shelf": "shelves", "wife": "wives", "knife": "knives",
+    "life": "lives",
+}
+
+
 def _table_candidates(stem: str) -> list[str]:
     forms = [stem, stem + "s", stem + "es"]
     if stem.endswith("y"):
         forms.append(stem[:-1] + "ies")
+    head, _, last = stem.rpartition("_")
+    if last in IRREGULAR_PLURALS:  # person_id -> people; sales_person_id -> sales_people
+        forms.append((head + "_" if head else "") + IRREGULAR_PLURALS[last])
     if stem in USER_ALIASES:
         forms += ["users", "user"]
     return forms

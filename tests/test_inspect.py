@@ -334,6 +334,20 @@ def test_reference_detection_rules(sqlite_url):
         ("docs", "owner_id", "users"),
         ("docs", "categoryId", "categories"),
     ]
+
+
+def test_references_to_tables_with_irregular_plural_names(sqlite_url):
+    run_sql(
+        sqlite_url,
+        "CREATE TABLE people (id INTEGER PRIMARY KEY)",
+        "CREATE TABLE sales_children (id INTEGER PRIMARY KEY)",
+        "CREATE TABLE visits (id INTEGER PRIMARY KEY, person_id INTEGER, salesChildId INTEGER)",
+    )
+    result = api.inspect(sqlite_url).to_dict()
+    assert [(m["columns"][0], m["references"]["table"]) for m in result["missing_foreign_keys"]] == [
+        ("person_id", "people"),
+        ("salesChildId", "sales_children"),
+    ]
     # Not references: tag_id (tags.code is text, not an integer), parent_id (no
     # "parents" table), users.user_id (named after its own table), paid and uuid
     # (no _id/Id suffix), and everything in migrator's journal.
