@@ -390,12 +390,13 @@ def emit_plan(result: InspectResult, dialect: str | None = None, name: str = "in
         raise ValueError("nothing to fix: no missing foreign key and no unindexed foreign key")
     sa_dialect = _sqlalchemy_dialect(dialect)
     ids: set[str] = set()
+    names: set[str] = set()  # index and constraint names given so far (``user_id`` and ``userId`` make the same)
     index_steps: list[dict] = []
     fk_steps: list[dict] = []
     sqlite_ddl: dict[str, str] = {t.table: t.create_sql for t in result.sqlite_tables}
 
     def index_step(table: str, cols: tuple[str, ...], why: str) -> dict:
-        ix_name = _name("ix", table, cols)
+        ix_name = _unique_name(_name("ix", table, cols), names)
         ix = _ddl_index(ix_name, table, cols)
         return {
             "id": _unique_id(f"index-{_slug(table)}-{_slug('-'.join(cols))}", ids),
@@ -409,7 +410,7 @@ def emit_plan(result: InspectResult, dialect: str | None = None, name: str = "in
     for m in result.missing_foreign_keys:
         if not m.indexed:
             index_steps.append(index_step(m.table, m.columns, "for the new foreign key"))
-        fk_name = _name("fk", m.table, m.columns)
+        fk_name = _unique_name(_name("fk", m.table, m.columns), names)
         target = {"table": m.table, "columns": list(m.columns), "references": m.references.to_dict()}
         step: dict = {
             "id": _unique_id(f"fk-{_slug(m.table)}-{_slug('-'.join(m.columns))}", ids),
@@ -586,6 +587,17 @@ def _name(prefix: str, table: str, cols: tuple[str, ...]) -> str:
         return base
     digest = hashlib.sha1(base.encode()).hexdigest()[:8]
     return f"{base[: MAX_NAME - 9]}_{digest}"
+
+
+def _unique_name(wanted: str, taken: set[str]) -> str:
+    """``wanted``, or ``wanted_2``, ``_3``...: no two indexes or constraints of the plan share
+    a name (compared without case: MySQL's index names ignore it)."""
+    candidate, n = wanted, 2
+    while candidate.lower() in taken:
+        suffix = f"_{n}"
+        candidate, n = wanted[: MAX_NAME - len(suffix)] + suffix, n + 1
+    taken.add(candidate.lower())
+    return candidate
 
 
 def _slug(text: str) -> str:

@@ -299,6 +299,27 @@ def test_sqlite_rebuild_applies_when_a_view_and_another_tables_trigger_read_the_
     assert len(api.inspect(sqlite_url).missing_foreign_keys) == 1
 
 
+def test_two_columns_with_the_same_snake_case_name_get_distinct_index_and_key_names(db_url, tmp_path):
+    """``account_id`` and ``accountId`` both snake-case to ``account_id``: the emitted plan
+    must not give their indexes (or foreign keys) one name, or its second step fails."""
+    q = quote_user_id(db_url).replace("userId", "accountId")
+    run_sql(
+        db_url,
+        "CREATE TABLE accounts (id INTEGER PRIMARY KEY)",
+        f"CREATE TABLE transfers (id INTEGER PRIMARY KEY, account_id INTEGER, {q} INTEGER)",
+    )
+    result = api.inspect(db_url)
+    assert [m.columns for m in result.missing_foreign_keys] == [("account_id",), ("accountId",)]
+    target = tmp_path / "fix.yaml"
+    api.write_inspect_plan(result, str(target))
+    text = target.read_text()
+    assert "ix_transfers_account_id_2" in text and "fk_transfers_account_id_2" in text
+    assert api.apply(str(target), db_url, yes=True).exit_code == 0
+    assert api.inspect(db_url).clean
+    assert api.rollback(str(target), db_url, last=4, yes=True).exit_code == 0
+    assert len(api.inspect(db_url).missing_foreign_keys) == 2
+
+
 def test_mysql_reports_only_keys_innodb_can_create_and_the_plan_applies(mysql_url, tmp_path):
     run_sql(
         mysql_url,
