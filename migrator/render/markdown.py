@@ -509,7 +509,8 @@ def _next_steps(report: RunReport) -> list[str]:
         lines.append(f"- Run {code(c.apply_command(report))} again to continue the partial batch steps.")
     for phase in report.phases:
         # step_key: a dry run has no outcome, and its not applicable steps are no more pending.
-        pending = [s for s in phase.steps if not _done(s) and c.step_key(s) != "not_applicable"]
+        # A drifted step is applied (its edit is the problem, said below), not pending.
+        pending = [s for s in phase.steps if not _done(s) and c.step_key(s) not in ("not_applicable", "drift")]
         if pending and not _phase_complete(phase):
             title = f" — {text(phase.title)}" if phase.title else ""
             steps = ", ".join(code(s.step) for s in pending)

@@ -157,3 +157,33 @@ def test_a_dry_run_summary_does_not_count_not_applicable_steps_as_pending():
     )
     report = RunReport(command="plan", plan="p", source="p.yaml", phases=(PhaseResult("p", None, steps),))
     assert _section(render_summary(report), "Next Steps").strip() == "- Phase `p`: 1 step pending (`everywhere`)"
+
+
+def test_a_drifted_step_is_not_listed_as_pending(tmp_path, db_url):
+    """Drift stops the run before anything executes; the drifted step is applied (its
+    edit is the problem, and the next steps say how to deal with it), not pending."""
+    path = tmp_path / "plan.yaml"
+    plan_text = """\
+migrator: 1
+name: drift-not-pending
+phases:
+  - id: one
+    steps:
+      - id: make-d
+        sql: CREATE TABLE acc_drift (id INTEGER PRIMARY KEY)
+        rollback: DROP TABLE acc_drift
+      - id: later
+        idempotent: true
+        sql: SELECT 1
+        preconditions:
+          - table_exists: acc_never
+            on_fail: skip
+"""
+    path.write_text(plan_text)
+    assert api.apply(str(path), db_url, yes=True).exit_code == 0
+    path.write_text(plan_text.replace("(id INTEGER PRIMARY KEY)", "(id INTEGER PRIMARY KEY, x INTEGER)"))
+    report = api.apply(str(path), db_url, yes=True)
+    assert report.exit_code == 1
+    next_steps = _section(render_summary(report), "Next Steps").splitlines()
+    assert next_steps[0] == "- Phase `one`: 1 step pending (`later`)"
+    assert next_steps[1].startswith("- restore the changed steps")
