@@ -302,8 +302,10 @@ class _Prover:
                 proofs[sid] = _proof(step, "rollback", "failed", f"the re-apply failed: {result.error}", down[sid])
             elif sid not in up:
                 where = f" at step {stopped.step}" if stopped else ""
+                # The fault the diff shows comes first: it is why the proof failed.
+                fault = "the rollback did not restore the schema before the step; " if down[sid] else ""
                 proofs[sid] = _proof(step, "rollback", "failed" if down[sid] else "unproved",
-                                     f"not re-applied: the re-apply stopped{where}", down[sid])
+                                     f"{fault}not re-applied: the re-apply stopped{where}", down[sid])
             else:
                 proofs[sid] = _rollback_proof(step, outcomes[sid], down[sid], up[sid])
         return proofs, notes

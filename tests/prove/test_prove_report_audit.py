@@ -98,3 +98,30 @@ phases:
     # -q is about text: an asked-for JSON document is still printed.
     assert main(["-q", "test", ok, "--format", "json"]) == 0
     assert capsys.readouterr().out.startswith("{")
+
+
+def test_a_rollback_fault_is_named_even_when_the_re_apply_stopped_before_its_step(sqlite_url, tmp_path):
+    """The diff under a failed rollback proof is the rollback's; its detail must say so,
+    not only that the re-apply never reached the step."""
+    plan = _write(tmp_path, """
+migrator: 1
+name: proof-fault-not-reapplied
+phases:
+  - id: only
+    steps:
+      - id: create-t
+        sql: CREATE TABLE t (id INTEGER NOT NULL PRIMARY KEY, name VARCHAR(20))
+        rollback: DROP TABLE t
+      - id: add-row
+        idempotent: true
+        sql: INSERT INTO t (id, name) VALUES (1, 'a')
+      - id: index-t
+        sql: CREATE INDEX ix_t_name ON t (name)
+        rollback: DROP TABLE t
+""")
+    report = api.test_plan(plan, sqlite_url)
+    index_t = next(p for p in report.proofs if p.step == "index-t")
+    assert (index_t.kind, index_t.status) == ("rollback", "failed")
+    assert index_t.detail == ("the rollback did not restore the schema before the step; "
+                              "not re-applied: the re-apply stopped at step add-row")
+    assert "table t missing after rollback" in index_t.diff
