@@ -96,6 +96,8 @@ def foreign_key_exists(spec: CheckSpec, ctx: CheckContext) -> Found:
         target_name = show_table(target)
     else:
         ref_columns, target_name = given_ref_columns, target_text
+    if len(ref_columns) != len(columns):  # zip() would pair the first ones and ignore the rest
+        raise Unmet(f"{len(columns)} column(s) ({joined(columns)}) but {len(ref_columns)} referenced ({joined(ref_columns)})")
     on_delete = _action(arg.get("on_delete"))
     wanted = f"foreign key {show_table(ref)}({joined(columns)}) → {target_name}({joined(ref_columns)})"
     wanted += f" ON DELETE {on_delete.upper()}" if on_delete else ""

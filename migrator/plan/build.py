@@ -332,10 +332,35 @@ class _PlanBuilder:
         if kind == "index_exists" and isinstance(check.get(kind), dict):
             if "columns" not in check[kind] and "name" not in check[kind]:
                 self._issue(path + (kind,), "index_exists needs columns or name", "index")
+        if kind in ("foreign_key_exists", "no_orphans") and isinstance(check.get(kind), dict):
+            self._check_key_pairs(check[kind], path + (kind,))
         if kind in ("all", "any"):
             self._check_checks(check.get(kind), path + (kind,), precondition=precondition, nested=True)
         if kind == "not" and isinstance(check.get("not"), dict):
             self._check_check(check["not"], path + ("not",), precondition=precondition, nested=True)
+
+    def _check_key_pairs(self, arg: dict, path: tuple) -> None:
+        """``columns`` pair in order with the referenced columns: as many of each."""
+        columns, references = arg.get("columns"), arg.get("references")
+
+        def count(value) -> int | None:  # a name, or a list of them
+            return len(value) if isinstance(value, list) else 1 if isinstance(value, str) else None
+
+        mine = count(columns)
+        if isinstance(references, str):
+            theirs = 1
+        elif isinstance(references, dict) and "columns" in references:
+            theirs = count(references["columns"])
+        else:
+            return
+        if mine is None or theirs is None or mine == theirs:
+            return
+        if isinstance(references, str):
+            message = (f"{mine} columns but references {references!r} names one column; "
+                       "write references: {table: ..., columns: [...]} with a column for each")
+        else:
+            message = f"{mine} column(s) but {theirs} referenced column(s); they pair in order, one for each"
+        self._issue(path + ("references",), message, "references")
 
     def _check_references(self, step_order: list[str], phase_ids: set[str]) -> None:
         position = {sid: i for i, sid in enumerate(step_order)}

@@ -106,7 +106,9 @@ def _expected(types) -> str:
 
 
 # What people write for the comparators, from other tools and languages.
-_ALIASES = {"gte": "ge", "lte": "le", "neq": "ne", "equals": "eq", "==": "eq", "!=": "ne", ">": "gt", ">=": "ge", "<": "lt", "<=": "le"}
+_ALIASES = {"gte": "ge", "lte": "le", "neq": "ne", "equals": "eq", "==": "eq", "!=": "ne", ">": "gt", ">=": "ge", "<": "lt", "<=": "le",
+            # Dialect names are SQLAlchemy's, and its mysql covers MariaDB.
+            "mariadb": "mysql"}
 
 
 def _suggest(word: str, choices) -> str:

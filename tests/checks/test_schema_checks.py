@@ -147,3 +147,9 @@ def test_foreign_key_exists_single_composite_both_reference_forms_and_on_delete(
         False,
         "column users.uid does not exist",
     )
+    # Columns pair with referenced columns one for one: another count is no such key
+    # (zip() used to pair the first ones, and users(id, email) "existed").
+    assert one(db, "foreign_key_exists", {"table": "memberships", "columns": "userId", "references": {"table": "users", "columns": ["id", "email"]}}) == (
+        False,
+        "1 column(s) (userId) but 2 referenced (id, email)",
+    )

@@ -371,6 +371,30 @@ CASES = [
     ("tag-on-an-empty-value", HEAD + "vars:\n  a: !!int\n  b: !!float\nphases: []\n",
      ["4:6: vars.a: invalid !!int value ''", "5:6: vars.b: invalid !!float value ''"]),
     ("merge-of-a-scalar", HEAD + "vars: {<<: 1}\nphases: []\n", ["3:12: vars: a merge key (<<) takes a mapping or a list of mappings"]),
+    ("mariadb-is-mysql", _plan("""
+        phases:
+          - id: p
+            steps:
+              - id: s
+                when: {dialect: mariadb}
+                verify:
+                  - dialect: [mariadb]
+        """), ["7:25: phases[0].steps[0].when.dialect: 'mariadb' is not one of sqlite, postgresql, mysql — did you mean 'mysql'?",
+               "9:23: phases[0].steps[0].verify[0].dialect[0]: 'mariadb' is not one of sqlite, postgresql, mysql — did you mean 'mysql'?"]),
+    # Columns pair in order with the referenced columns: a count that differs is no key at all
+    # (before, foreign_key_exists paired the first ones and held for users(id, email)).
+    ("key-columns-count-differs", _plan("""
+        phases:
+          - id: p
+            steps:
+              - id: s
+                verify:
+                  - foreign_key_exists: {table: m, columns: user_id, references: {table: users, columns: [id, email]}}
+                  - no_orphans: {table: m, columns: [a, b], references: orgs.a}
+                  - foreign_key_exists: {table: m, columns: [a, b], references: {table: orgs, columns: [a, b]}}
+        """), ["8:74: phases[0].steps[0].verify[0].foreign_key_exists.references: 1 column(s) but 2 referenced column(s); they pair in order, one for each",
+               "9:65: phases[0].steps[0].verify[1].no_orphans.references: 2 columns but references 'orgs.a' names one column; "
+               "write references: {table: ..., columns: [...]} with a column for each"]),
 ]
 
 
