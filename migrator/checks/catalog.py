@@ -125,7 +125,9 @@ def split_name(text: str) -> list[tuple[str, bool]]:
         i += 1
     parts.append(("".join(current).strip(), quoted))
     if quote or any(not name for name, _ in parts):
-        raise NameInvalid(f"invalid name {text!r}")
+        why = f"a {quote} quote is not closed" if quote else "a part is empty"
+        raise NameInvalid(f"invalid name {text!r}: {why} (a name holding a dot or a quote is written quoted,"
+                          """ a quote inside doubled: "a.b", "x""y")""")
     return parts
 
 

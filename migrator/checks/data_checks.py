@@ -172,12 +172,18 @@ def _compared(actual: Any, op: str, expected: Any, *, got: str, count: int | Non
 def _execute(ctx: CheckContext, sql: str):
     """Run SQL as written: no bind parameters, so ``%`` and ``:name`` in it stay literal."""
     text = str(sql).strip().rstrip(";").rstrip()
+    if ctx.db.commits_implicitly(text):
+        # MySQL would commit the surrounding transaction (the step's, or the dry run's)
+        # before the statement: nothing could undo it, and the check's savepoint is gone.
+        raise SqlError("not run: MySQL commits this statement at once, so a check could not undo it"
+                       " (a check's SQL must be a SELECT)")
     if ctx.conn.dialect.paramstyle in ("format", "pyformat"):
         # These drivers treat % as a placeholder marker even without parameters.
         text = text.replace("%", "%%")
     result = ctx.conn.exec_driver_sql(text)
     if not result.returns_rows:
-        raise Unmet("the query returned no result set (a check's SQL must be a SELECT)")
+        # A broken check, not a false one: `not` must not turn it into a pass.
+        raise SqlError("the query returned no result set (a check's SQL must be a SELECT)")
     return result
 
 

@@ -1,10 +1,11 @@
 """The catalog: a bounded number of queries, the cache and its invalidation, schemas, case rules."""
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 
 from migrator.checks import CheckContext, evaluate, evaluate_all
-from migrator.checks.catalog import find_name, split_name
+from migrator.checks.catalog import NameInvalid, find_name, split_name
 from tests.checks.helpers import one, seed, spec
 
 TABLES = 200
@@ -177,3 +178,12 @@ def test_names_split_on_dots_outside_quotes_and_match_by_rule():
     assert find_name("userId", False, ["userId"], "lower") == "userId"
     assert find_name("USERS", False, ["users"], "nocase") == "users"
     assert find_name("USERS", False, ["users"], "exact") is None
+
+
+def test_an_invalid_name_says_why_and_how_to_write_it():
+    with pytest.raises(NameInvalid) as e:
+        split_name('x"y')
+    assert str(e.value) == """invalid name 'x"y': a " quote is not closed (a name holding a dot or a quote is written quoted, a quote inside doubled: "a.b", "x""y")"""
+    with pytest.raises(NameInvalid, match=r"^invalid name 'app\.\.t': a part is empty \("):
+        split_name("app..t")
+    assert split_name('"x""y"') == [('x"y', True)]

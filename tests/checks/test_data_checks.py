@@ -4,6 +4,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+import sqlalchemy as sa
 
 from migrator.checks import CheckContext, capture_before, evaluate
 from tests.checks.helpers import check, one, quoter, seed, spec
@@ -64,8 +65,33 @@ def test_query_check_with_broken_sql_fails_with_the_database_message(db, db_dial
         syntax = evaluate(spec("no_rows", "SELEC 1"), ctx)
         assert syntax.held is False and "syntax" in syntax.error.lower()
         update = evaluate(spec("no_rows", "UPDATE users SET email = 'x' WHERE id = 1"), ctx)
-        assert (update.held, update.detail) == (False, "the query returned no result set (a check's SQL must be a SELECT)")
+        assert (update.held, update.detail) == (False, "the check's SQL failed: the query returned no result set (a check's SQL must be a SELECT)")
         assert conn.exec_driver_sql("SELECT email FROM users WHERE id = 1").scalar() == "a@x"  # rolled back
+        # A broken check proves nothing: its negation does not hold either.
+        negated = evaluate(spec("not", spec("no_rows", "UPDATE users SET email = 'x' WHERE id = 1")), ctx)
+        assert negated.held is False and negated.detail.startswith("the check could not run: ")
+
+
+def test_mysql_a_check_that_would_commit_at_once_is_not_run(mysql_url):
+    """MySQL commits DDL before running it: such a check (even in a dry run) would leave
+    its table behind and commit the step's transaction, savepoint and all."""
+    engine = sa.create_engine(mysql_url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE kept (id INTEGER)")
+    with engine.connect() as conn:
+        ctx = CheckContext.create(conn)
+        with conn.begin() as tx:
+            conn.exec_driver_sql("INSERT INTO kept VALUES (1)")
+            made = evaluate(spec("query", "CREATE TABLE made_by_check (id INTEGER)", expect=0), ctx)
+            assert (made.held, made.detail) == (
+                False,
+                "the check's SQL failed: not run: MySQL commits this statement at once, so a check could not undo it"
+                " (a check's SQL must be a SELECT)",
+            )
+            assert made.error is not None
+            tx.rollback()  # the step's transaction is still the one that holds the insert
+        assert conn.exec_driver_sql("SELECT count(*) FROM kept").scalar() == 0
+        assert not sa.inspect(conn).has_table("made_by_check")
 
 
 def test_a_failing_check_does_not_poison_the_surrounding_transaction(db, db_dialect):
