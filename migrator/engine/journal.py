@@ -141,16 +141,16 @@ class Journal:
 
         table, meta = self.tables
         with _transaction(conn):
-            if not self.exists(conn):
-                table.metadata.create_all(conn)
-                conn.execute(meta.insert().values(name="schema_version", value=str(SCHEMA_VERSION)))
-                return
-            version = self.read_version(conn, dialect) if sa.inspect(conn).has_table(self.meta_name) else None
-            if version is None:  # the meta table was dropped by hand: the layout is ours
+            inspector = sa.inspect(conn)
+            # Either table may have been dropped by hand without the other: each is
+            # created when missing, and the version is written once.
+            version = self.read_version(conn, dialect) if inspector.has_table(self.meta_name) else None
+            self._refuse_newer(version)
+            if not inspector.has_table(self.name):
+                table.create(conn)
+            if version is None:
                 meta.create(conn, checkfirst=True)
                 conn.execute(meta.insert().values(name="schema_version", value=str(SCHEMA_VERSION)))
-            else:
-                self._refuse_newer(version)
 
     def _refuse_newer(self, version: str | None) -> None:
         """A journal laid out by a newer migrator is neither written nor read: its rows may

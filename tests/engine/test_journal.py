@@ -39,6 +39,18 @@ def test_the_journal_has_the_documented_columns_and_a_schema_version(db_engine):
         assert conn.exec_driver_sql("SELECT name, value FROM migrator_journal_meta").all() == [("schema_version", str(SCHEMA_VERSION))]
 
 
+@pytest.mark.parametrize("dropped", ["migrator_journal", "migrator_journal_meta"])
+def test_either_journal_table_dropped_by_hand_is_created_again(db_engine, dropped):
+    with db_engine.connect() as conn:
+        Journal().ensure_table(conn, _dialect(db_engine))
+        with conn.begin():
+            conn.exec_driver_sql(f"DROP TABLE {dropped}")
+        Journal().ensure_table(conn, _dialect(db_engine))
+    assert {"migrator_journal", "migrator_journal_meta"} <= set(sa.inspect(db_engine).get_table_names())
+    with db_engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT name, value FROM migrator_journal_meta").all() == [("schema_version", str(SCHEMA_VERSION))]
+
+
 def test_the_state_of_a_step_is_its_latest_row(db_engine):
     j = Journal()
     t0 = now()
