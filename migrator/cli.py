@@ -461,15 +461,20 @@ def rollback_command(ctx, plan_file, database, variables, fmt, lock_timeout, yes
 @database_option
 @var_option
 @lock_timeout_option
-@click.option("--applied/--pending", "applied", default=None,
-              help="Record the step as applied, or as pending (it runs again from the start); for a phase, accept "
-                   "its verify as it is, or make it run again.")
+@click.option("--applied", "applied", is_flag=True,
+              help="Record the step as applied; for a phase, accept its verify as it is.")
+@click.option("--pending", "pending", is_flag=True,
+              help="Record the step as pending (it runs again from the start); for a phase, make its verify run again.")
 @click.pass_context
-def resolve_command(ctx, plan_file, step, database, variables, lock_timeout, applied):
+def resolve_command(ctx, plan_file, step, database, variables, lock_timeout, applied, pending):
     """Record by hand that a step is applied or pending, or accept a phase's failed verify (repair)."""
     from migrator import api
 
-    if applied is None:
+    # Two flags, not a click --applied/--pending pair: with a pair the last one given
+    # silently wins, and a repair of the journal must not guess between opposites.
+    if applied and pending:
+        raise UsageError("resolve takes one of --applied or --pending, not both")
+    if not applied and not pending:
         raise UsageError("resolve needs --applied or --pending")
     report = api.resolve(plan_file, step, _database(ctx, database), applied=applied, variables=_parse_vars(variables), lock_timeout=lock_timeout)
     if not _quiet(ctx):

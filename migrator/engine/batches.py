@@ -34,6 +34,7 @@ class Progress:
     rows_this_run: int = 0
     done: bool = False  # the last report of the step in this apply
     stopped: bool = False  # done because max_batches stopped it (the step is partial)
+    pause: float = 0.0  # seconds the step waits after each batch (its `pause`)
 
     @property
     def position(self) -> int:
@@ -43,8 +44,12 @@ class Progress:
 
     @property
     def rate(self) -> float | None:
-        """Rows per second in this apply."""
-        return self.rows_this_run / self.elapsed if self.elapsed > 0 else None
+        """Rows per second in this apply. Until the step is done the pause that follows the
+        batch just reported counts too: each batch costs its statement and its pause, and
+        after the first batch ``elapsed`` holds no pause yet (the rate would be the
+        statement's alone, and the ETA far too short)."""
+        elapsed = self.elapsed + (self.pause if not self.done and self.rows_this_run else 0.0)
+        return self.rows_this_run / elapsed if elapsed > 0 else None
 
     @property
     def eta(self) -> float | None:

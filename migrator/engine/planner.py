@@ -425,7 +425,7 @@ def journal_verdict(plan: Plan, step: Step, entry: JournalEntry | None, dialect:
         return Decision(
             step,
             "resume",
-            f"interrupted while running after {plural(done, 'statement')}; not idempotent: needs `migrator resolve`",
+            f"interrupted while running {running_progress(step, entry)}; not idempotent: needs `migrator resolve`",
             entry=entry,
             resume_at=done,
         )
@@ -460,6 +460,18 @@ def journal_verdict(plan: Plan, step: Step, entry: JournalEntry | None, dialect:
     return Decision(step, "run", f"journal state {status}; runs", entry=entry)
 
 
+def running_progress(step: Step, entry: JournalEntry) -> str:
+    """What the journal says a step left ``running`` had committed, in the step's own
+    terms: statements for SQL; for a ``python`` step (which has no statements of its
+    own) the batches and rows of its ``ctx.batch``, which commit as they go."""
+    if step.action_kind == "python":
+        batches = entry.batches_done or 0
+        if not batches:
+            return "with no ctx.batch batch committed"
+        return f"with {plural(batches, 'ctx.batch batch', 'ctx.batch batches')}, {plural(entry.rows_affected or 0, 'row')} committed"
+    return f"after {plural(entry.statements_done or 0, 'statement')}"
+
+
 def needs_resolve(d: Decision) -> bool:
     """A non-idempotent step left ``running``: it may have half-happened."""
     e = d.entry
@@ -488,7 +500,7 @@ def _stop(plan: Plan, decisions: list[Decision], resolve_command: str | None) ->
 
         resolve = resolve_command or command(plan.source)
         lines = [
-            f"step {d.step.id} was interrupted while running (after {plural(d.entry.statements_done or 0, 'statement')}) "
+            f"step {d.step.id} was interrupted while running ({running_progress(d.step, d.entry)}) "
             f"and is not idempotent; apply executes nothing until it is resolved. Check the database, then run "
             f"`{with_arguments(resolve, d.step.id, '--applied')}` (it completed) or `--pending` (run it again)"
             for d in stuck

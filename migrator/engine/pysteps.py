@@ -35,6 +35,35 @@ class ExitCalled(Exception):
     migrator (which would exit with a code of the step's choosing and journal nothing)."""
 
 
+class TransactionOwned(Exception):
+    """The step's function called ``ctx.connection.commit()`` or ``rollback()`` in a
+    ``transaction: true`` step. The call is refused before it reaches the database:
+    migrator commits the step's transaction together with its journal row, and a commit
+    of its own would leave the step's work committed with no journal row to say so."""
+
+
+@contextmanager
+def step_owns_transaction(conn: sa.Connection) -> Iterator[None]:
+    """While a ``transaction: true`` step's function runs, ``conn.commit()`` and
+    ``conn.rollback()`` raise :class:`TransactionOwned` instead of ending the step's
+    transaction (SQLAlchemy 2's "commit as you go" style invites them). The connection
+    stays a real ``Connection`` (pandas and the like check for one)."""
+
+    def refuse(name: str) -> Callable[[], None]:
+        def call() -> None:
+            raise TransactionOwned(
+                f"called ctx.connection.{name}() in a step with transaction: true, whose transaction migrator "
+                "commits together with the step's journal row; remove the call, or set transaction: false to "
+                "commit as it goes")
+        return call
+
+    conn.commit, conn.rollback = refuse("commit"), refuse("rollback")  # instance attributes shadow the methods
+    try:
+        yield
+    finally:
+        del conn.commit, conn.rollback
+
+
 @dataclass
 class StepContext:
     """What a ``python`` step's function receives.

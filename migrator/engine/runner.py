@@ -47,7 +47,7 @@ from migrator.engine.planner import (
     precondition_outcome,
     unmet_requirement,
 )
-from migrator.engine.pysteps import PythonStepError, StepContext, load_function
+from migrator.engine.pysteps import PythonStepError, StepContext, TransactionOwned, load_function, step_owns_transaction
 from migrator.errors import MigratorError, StepFailed, StepInterrupted
 from migrator.plan.model import Phase, Step
 from migrator.report import CheckResult, RunReport, StepResult, plural, statement_span
@@ -414,7 +414,9 @@ class Runner:
                 done = (progress.statements_done or 0) if progress else 0
                 return f"{why}: {_statements_committed(done, len(statements), running=attempted)}"
         if kind == "python" and not step.transaction:
-            committed = f"{counted} of its ctx.batch committed" if batches else "nothing of it committed"
+            # Not "nothing committed": without a transaction the function may have committed by itself.
+            committed = (f"{counted} of its ctx.batch committed" if batches
+                         else "no ctx.batch batch committed; what the function committed by itself stays")
             return f"transaction: false: {committed}"
         if kind == "python" and not self.dialect.transactional_ddl:
             return "its transaction was rolled back; any DDL it ran stays, as MySQL commits DDL at once"
@@ -639,7 +641,8 @@ class Runner:
         def report(done: bool, stopped: bool = False) -> None:
             if progress is not None:
                 progress(Progress(step.id, counts["batches"], counts["rows"], total, time.monotonic() - t0,
-                                  rows_this_run=counts["this_run"], done=done, stopped=stopped))
+                                  rows_this_run=counts["this_run"], done=done, stopped=stopped,
+                                  pause=action.pause_ms / 1000.0))
 
         report(False)
         try:
@@ -691,7 +694,14 @@ class Runner:
 
         def call() -> int:
             try:
-                value = fn(ctx)
+                if step.transaction:
+                    with step_owns_transaction(self.conn):
+                        value = fn(ctx)
+                else:
+                    value = fn(ctx)
+            except TransactionOwned as e:
+                raise _StepFailure(f"{action.target}: {e}; the step's transaction was rolled back, nothing of it "
+                                   "remains") from None
             except sa.exc.StatementError as e:
                 raise _StepFailure(f"{action.target}: {db_error(e)}") from None
             except Exception as e:  # the step's own code failed: a step failure, reported on one line
@@ -703,7 +713,8 @@ class Runner:
             return self._in_step_transaction(d, started, call)
         # No step transaction: ctx.batch commits each batch with the journal's progress.
         self._capture_before(d)
-        row_id = self._start_attempt(d, started)
+        # A python step's rows keep rows (and ctx.batch's batches), not statements: it has none.
+        row_id = self._start_attempt(d, started, statements_done=None)
         counts = {"rows": 0, "batches": 0}
 
         def on_batch(n: int) -> None:

@@ -251,6 +251,8 @@ def _progress_so_far(s: StepResult) -> str:
     (``status`` reads without the lock: the step may be running now, or its process died)."""
     if s.batches_done is not None:
         done = f"{c.plural(s.batches_done, 'batch', 'batches')}, {c.plural(s.rows_affected or 0, 'row')}"
+    elif s.action == "python":  # no statements of its own; rows only when ctx.batch committed some
+        done = f"{c.plural(s.rows_affected or 0, 'row')} committed"
     else:
         done = f"{c.plural(s.statements_done or 0, 'statement')} done"
     return (f"started {s.started_at}: " if s.started_at else "") + f"{done} so far"

@@ -94,6 +94,11 @@ def test_resolve_records_the_decision(sqlite_url, plan_file, capsys):
         0, "step create-a recorded as applied\n", ""
     )
     assert run(capsys, "--database", sqlite_url, "resolve", plan_file, "create-a")[0] == 2
+    # Both flags: refused (exit 2, nothing journaled), not "the last one wins".
+    for both in (("--applied", "--pending"), ("--pending", "--applied")):
+        assert run(capsys, "--database", sqlite_url, "resolve", plan_file, "create-a", *both) == (
+            2, "", "migrator: resolve takes one of --applied or --pending, not both\n"
+        )
     code, out, _ = run(capsys, "--database", sqlite_url, "apply", plan_file, "--format", "json")
     assert [s["outcome"] for s in json.loads(out)["phases"][0]["steps"]] == ["already_applied", "applied"]
 

@@ -148,6 +148,39 @@ def test_kill_9_mid_non_transactional_step_then_apply_finishes_it(db_url, db_dia
         "applied", 7)
 
 
+def test_kill_9_in_a_non_transactional_python_step_names_its_ctx_batch_progress_not_statements(sqlite_url, tmp_path):
+    (tmp_path / "steps.py").write_text(textwrap.dedent("""\
+        import time
+
+        def mark(ctx):
+            n = ctx.batch("UPDATE items SET n = 1 WHERE id IN (SELECT id FROM items WHERE n = 0 LIMIT :batch_size)",
+                          size=10)
+            time.sleep(60)  # killed here, its batches committed
+            return n
+    """))
+    plan = write(tmp_path, BATCH_PLAN.replace("""          - id: count-up
+            batch:""", """          - id: mark
+            transaction: false
+            python: steps.py:mark
+          - id: count-up
+            batch:"""))
+    proc = start("--database", sqlite_url, "apply", plan, cwd=tmp_path)
+    wait_for(sqlite_url, "SELECT batches_done FROM migrator_journal WHERE step = 'mark'",
+             lambda rows: rows and (rows[-1][0] or 0) >= 3)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=10)
+    # A python step has no statements: its running row keeps rows and batches, as its other rows do.
+    assert query(sqlite_url, "SELECT status, statements_done, batches_done, rows_affected FROM migrator_journal "
+                             "WHERE step = 'mark'") == [("running", None, 3, 30)]
+    status = migrator("--database", sqlite_url, "status", plan, cwd=tmp_path)
+    assert "started " in status.stdout and ": 3 batches, 30 rows so far" in status.stdout
+    again = migrator("--database", sqlite_url, "apply", plan, cwd=tmp_path)
+    assert again.returncode == 1
+    assert "step mark was interrupted while running (with 3 ctx.batch batches, 30 rows committed) and is not " \
+           "idempotent" in again.stdout
+    assert "statement" not in again.stdout.split("mark: not reached")[1].splitlines()[0]
+
+
 MANUAL_PLAN = """
     migrator: 1
     name: demo

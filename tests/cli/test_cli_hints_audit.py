@@ -259,6 +259,18 @@ def test_progress_eta_counts_the_rows_left_of_this_runs_total():
     assert p.eta == 2.0  # (3 - 1) rows at 1 row/s, not max(3 - 7, 0)
 
 
+def test_progress_rate_and_eta_count_the_pause_after_each_batch():
+    # After the first batch (10 rows in 3 ms) of a step with `pause: 200ms`, no pause has
+    # elapsed yet: the pace is 10 rows per 203 ms, not 3,333 rows/s with an ETA of 0 s.
+    first = Progress("bf", batches=1, rows=10, total=300, elapsed=0.003, rows_this_run=10, pause=0.2)
+    assert round(first.rate) == 49 and round(first.eta) == 6
+    later = Progress("bf", batches=11, rows=110, total=300, elapsed=2.03, rows_this_run=110, pause=0.2)
+    assert round(later.rate) == 49 and round(later.eta) == 4
+    # Done: no pause follows the last batch.
+    done = Progress("bf", batches=30, rows=300, total=300, elapsed=6.0, rows_this_run=300, done=True, pause=0.2)
+    assert done.rate == 50.0
+
+
 def test_batch_progress_says_one_batch_not_one_batches(sqlite_url, tmp_path, capsys):
     plan = tmp_path / "batch.yaml"
     plan.write_text(BATCH_PLAN.replace("size: 2", "size: 5").replace("max_batches: 2", "max_batches: 1"))

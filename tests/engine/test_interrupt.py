@@ -81,6 +81,10 @@ STEPS_PY = (
     "    ctx.batch('UPDATE items SET n = 1 WHERE id IN (SELECT id FROM (SELECT id FROM items WHERE n = 0 '\n"
     "              'ORDER BY id LIMIT :batch_size) AS b)', size=2)\n"
     "    raise KeyboardInterrupt\n"
+    "def commit_then_ctrl_c(ctx):\n"
+    "    ctx.connection.exec_driver_sql('INSERT INTO items (id, n) VALUES (1, 0)')\n"
+    "    ctx.connection.commit()\n"
+    "    raise KeyboardInterrupt\n"
 )
 
 
@@ -114,6 +118,18 @@ def test_ctrl_c_in_a_python_step_without_transaction_counts_its_batches_and_need
     )
     assert journal(db_url)[-1] == ("py", "running", None, 3, 6)
     assert api.apply(path, db_url).status == "needs_resolve"  # what the message said
+
+
+def test_ctrl_c_in_a_python_step_without_transaction_or_batches_does_not_say_nothing_was_committed(
+        db_url, tmp_path, write_plan):
+    path = python_plan(tmp_path, write_plan, "commit_then_ctrl_c", transaction=False)
+    with pytest.raises(StepInterrupted) as e:
+        api.apply(path, db_url)
+    assert str(e.value).startswith(
+        "interrupted during step py (transaction: false: no ctx.batch batch committed; what the function "
+        "committed by itself stays); ")
+    assert run_sql(db_url, "SELECT count(*) FROM items") == [(1,)]  # it did commit a row
+    assert journal(db_url)[-1] == ("py", "running", None, None, 0)
 
 
 NO_TRANSACTION_PLAN = """

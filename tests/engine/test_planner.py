@@ -83,6 +83,23 @@ def test_a_running_non_idempotent_step_stops_the_run_until_resolve():
     )
 
 
+def test_a_running_python_step_is_described_by_its_ctx_batch_progress_not_statements():
+    from migrator.plan.model import PythonAction
+
+    py = step("py", PythonAction(target="steps.py:fix", module=None, file="/x/steps.py", function="fix"),
+              transaction=False)
+    xp = decide(plan(py), state(entry(py, "running", batches_done=40, rows_affected=200)), "sqlite")
+    assert xp.stop == "needs_resolve"
+    assert xp.decision("py").reason == (
+        "interrupted while running with 40 ctx.batch batches, 200 rows committed; not idempotent: needs `migrator resolve`"
+    )
+    assert xp.stop_message.startswith(
+        "step py was interrupted while running (with 40 ctx.batch batches, 200 rows committed) and is not idempotent")
+    xp = decide(plan(py), state(entry(py, "running", rows_affected=0)), "sqlite")
+    assert "statement" not in xp.stop_message
+    assert xp.stop_message.startswith("step py was interrupted while running (with no ctx.batch batch committed)")
+
+
 def test_a_running_idempotent_step_runs_again_and_a_running_batch_continues():
     s = step("s", "CREATE INDEX IF NOT EXISTS i ON t (a)", transaction=False, idempotent=True)
     b = step("b", BatchAction(sql="UPDATE t SET a = 1 WHERE id IN (SELECT id FROM t WHERE a IS NULL LIMIT :batch_size)"))
