@@ -189,7 +189,7 @@ def _finding_lines(f: Finding, n: int, st: Style, *, with_step: bool) -> list[st
 
 
 def _status_lines(report: RunReport, st: Style) -> list[str]:
-    header = ("step", "state", "applied at", "by", "duration", "drift")
+    header = ("step", "state", "finished at", "by", "duration", "drift")
     lines = []
     for phase in report.phases:
         lines.append(st(f"Phase {phase.phase}" + (f": {phase.title}" if phase.title else ""), "heading"))

@@ -97,7 +97,7 @@ def test_json_is_to_dict_with_schema_version():
 
 def test_status_marks_drift_and_shows_journal_columns():
     text = render(status_report(), "text")
-    assert "  step                state    applied at            by      duration    drift" in text
+    assert "  step                state    finished at           by      duration    drift" in text
     assert "  normalise-kinds     applied  2025-07-14T09:21:00Z  alice   1 h 10 min  DRIFT" in text
     assert "  migrate-workflows   pending" in text
     md = render(status_report(), "markdown")
