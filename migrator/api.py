@@ -463,7 +463,7 @@ def rollback(path, url: str | None = None, *, to: str | None = None, last: int |
     the_plan = load(path, variables)
     journal = _journal(journal_table)
     with _locked_journal(url, the_plan, journal, lock_timeout, "rollback") as (db, state):
-        targets = rollback_targets(the_plan, state, to=to, last=last)
+        targets = rollback_targets(the_plan, state, to=to, last=last, dialect=db.dialect.name)
         if not targets:
             report = RunReport(command="rollback", plan=the_plan.name, source=the_plan.source, phases=(),
                                message="nothing to roll back", dialect=db.dialect.name)

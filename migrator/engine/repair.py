@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from migrator.dialects import Dialect
 from migrator.engine.journal import Journal, Row, current_user, now
 from migrator.engine.planner import PENDING_BY_HAND, JournalEntry, JournalState, blocks_rollback, decide, not_in_plan
-from migrator.engine.outcomes import base_result
+from migrator.engine.outcomes import base_result, iso_time
 from migrator.engine.runner import db_error, execute_statement
 from migrator.errors import UsageError
 from migrator.plan.model import Plan, Step
@@ -27,17 +27,21 @@ from migrator.report import PhaseResult, RunReport, StepResult
 from migrator.sql.split import statements_of
 
 
-def rollback_targets(plan: Plan, state: JournalState, *, to: str | None = None, last: int | None = None) -> list[Step]:
+def rollback_targets(plan: Plan, state: JournalState, *, to: str | None = None, last: int | None = None,
+                     dialect: str | None = None) -> list[Step]:
     """The applied steps to roll back, newest first; UsageError (exit 2) when the
     request is invalid or a step in the range has no ``rollback``. An applied step the
     plan no longer has (removed or renamed; :func:`blocks_rollback`) counts in the range
     too, and its rollback is unknown: rolling back past it would leave it applied over
-    what it was built on."""
+    what it was built on. With ``dialect``, a step that failed only in its ``verify``
+    after all its statements committed (MySQL DDL, ``transaction: false``) counts too:
+    its effect is all there, and its failure message offers ``rollback`` (spec section 11)."""
     if (to is None) == (last is None):
         raise UsageError("rollback needs exactly one of --to STEP or --last N")
     # (journal row id, step): newest first, with the removed steps as their journal rows.
     applied: list[tuple[int, Step | JournalEntry]] = sorted(
-        [(state.get(s.id).id, s) for s in plan.steps if state.is_applied(s.id)]
+        [(state.get(s.id).id, s) for s in plan.steps
+         if state.is_applied(s.id) or (dialect is not None and committed_but_failed(s, state, dialect))]
         + [(e.id, e) for e in not_in_plan(plan, state) if blocks_rollback(e)],
         key=lambda pair: pair[0], reverse=True,
     )
@@ -69,6 +73,17 @@ def rollback_targets(plan: Plan, state: JournalState, *, to: str | None = None, 
                 "(add a rollback to it, or roll back to a later step)"
             )
     return targets
+
+
+def committed_but_failed(step: Step, state: JournalState, dialect: str) -> bool:
+    """Whether the step's latest attempt failed after every one of its statements
+    committed (only its ``verify`` failed): the step is in effect, as an applied one is."""
+    entry = state.get(step.id)
+    if entry is None or entry.status != "failed" or not entry.statements_done:
+        return False
+    if step.action_kind not in ("sql", "sql_file"):
+        return False
+    return entry.statements_done >= len(statements_of(step.action, dialect))
 
 
 def describe_targets(targets: list[Step]) -> str:
@@ -121,9 +136,11 @@ def run_rollback(plan: Plan, state: JournalState, targets: list[Step], conn: sa.
                 committed = f"; statements 1–{position} of its rollback are committed (MySQL commits DDL at once)"
             error = f"{db_error(e)} (rollback statement {position + 1} of {n}){committed}; the step stays applied"
             status, message = "failed", f"rollback of step {step.id} failed: {error}"
-            done[step.id] = replace(result, outcome="failed", error=error)
+            done[step.id] = replace(result, outcome="failed", error=error, **_rollback_counts(started, position))
             continue
-        done[step.id] = replace(result, outcome="rolled_back", state="rolled_back")
+        # The counts are the rollback's own, not those of the apply it undid ("5/3 statements").
+        done[step.id] = replace(result, outcome="rolled_back", state="rolled_back",
+                                **_rollback_counts(started, len(statements)))
     phases = []
     for phase in plan.phases:
         steps = tuple(done[s.id] for s in phase.steps if s.id in done)
@@ -133,6 +150,13 @@ def run_rollback(plan: Plan, state: JournalState, targets: list[Step], conn: sa.
         command="rollback", plan=plan.name, source=plan.source, phases=tuple(phases), status=status, message=message,
         dialect=dialect.name, extra={"rollback_order": [s.id for s in targets]},
     )
+
+
+def _rollback_counts(started, statements_done: int) -> dict:
+    finished = now()
+    return dict(statements_done=statements_done, rows_affected=None, batches_done=None,
+                started_at=iso_time(started), finished_at=iso_time(finished),
+                duration_ms=int((finished - started).total_seconds() * 1000))
 
 
 def resolve_step(plan: Plan, state: JournalState, step_id: str, conn: sa.Connection, dialect: Dialect,

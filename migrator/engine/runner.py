@@ -572,10 +572,10 @@ class Runner:
                 self._progress_row(d, row_id, started, status="applied", finished=now(), statements_done=n, rows=rows)
                 return rows, n, verify
         why = "they ran outside a transaction" if outside else "MySQL commits DDL at once"
-        message = (
-            f"{describe_failures(verify)}; the step's statements stay committed ({why}); "
-            "`migrator apply` runs only its verify again (fix the data, or `migrator rollback` first)"
-        )
+        # What the planner does with this row (an idempotent step runs again from the start).
+        again = "runs it again from the start (it is idempotent)" if step.idempotent else "runs only its verify again"
+        message = (f"{describe_failures(verify)}; the step's statements stay committed ({why}); "
+                   f"`migrator apply` {again} (fix the data, or `migrator rollback` first)")
         with self.conn.begin():
             self._progress_row(d, row_id, started, status="failed", finished=now(), statements_done=n, rows=rows,
                                message=message)
@@ -692,11 +692,26 @@ class Runner:
         log = self.options.log.getChild(f"step.{step.id}")
         ctx = StepContext(self.conn, self.dialect.name, dict(self.plan.vars), log, step=step.id)
 
+        # On MySQL a DDL statement the function runs commits the step's transaction at
+        # once (before and after it): note those that ran, so a failure does not claim a rollback.
+        ddl: list[str] = []
+
+        def note_ddl(conn, cursor, statement, parameters, context, executemany) -> None:
+            if self.dialect.commits_implicitly(statement):
+                ddl.append(statement)
+
         def call() -> int:
             try:
                 if step.transaction:
                     with step_owns_transaction(self.conn):
-                        value = fn(ctx)
+                        if self.dialect.transactional_ddl:
+                            value = fn(ctx)
+                        else:
+                            sa.event.listen(self.conn, "after_cursor_execute", note_ddl)
+                            try:
+                                value = fn(ctx)
+                            finally:
+                                sa.event.remove(self.conn, "after_cursor_execute", note_ddl)
                 else:
                     value = fn(ctx)
             except TransactionOwned as e:
@@ -710,7 +725,12 @@ class Runner:
             return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
         if step.transaction:
-            return self._in_step_transaction(d, started, call)
+            try:
+                return self._in_step_transaction(d, started, call)
+            except _StepFailure as failure:
+                if ddl:
+                    failure.message = _python_ddl_committed(failure.message, ddl)
+                raise
         # No step transaction: ctx.batch commits each batch with the journal's progress.
         self._capture_before(d)
         # A python step's rows keep rows (and ctx.batch's batches), not statements: it has none.
@@ -746,6 +766,19 @@ class Runner:
         if status == "failed":
             raise _StepFailure(message, rows=rows, verify=verify, journaled=True)
         return rows, verify
+
+
+def _python_ddl_committed(message: str, ddl: list[str]) -> str:
+    """A failed ``python`` step's message when its function ran DDL on MySQL, which
+    committed the step's transaction: what ran up to the last DDL statement stays."""
+    for claim in ("; the step's transaction was rolled back, nothing of it remains",
+                  "; the step's transaction was rolled back"):
+        message = message.removesuffix(claim)
+    first = " ".join(ddl[0].split())
+    first = first if len(first) <= 60 else first[:57] + "..."
+    more = f" and {plural(len(ddl) - 1, 'other')}" if len(ddl) > 1 else ""
+    return (f"{message}; MySQL committed the function's DDL at once ({first}{more}) and all it did before: that "
+            "stays; only what followed its last DDL statement was rolled back")
 
 
 def _stopped_by_max_batches(max_batches: int) -> str:
