@@ -316,6 +316,9 @@ def plan(path, url: str | None = None, *, variables: dict[str, str] | None = Non
     from migrator.engine.dryrun import dry_run
     from migrator.engine.planner import JournalState
 
+    if dialect is not None and not offline:
+        # Ignoring it would show another dialect's verdicts than the one asked for.
+        raise UsageError(f"--dialect {dialect} goes with --offline; with a database, plan uses the database's dialect")
     the_plan = load(path, variables)
     selection = _selection(the_plan, phases, steps, skips, tags)
     confirmed = _confirmed(the_plan, confirm)

@@ -63,9 +63,18 @@ def _echo_lines(text: str, err: bool = False) -> None:
         click.echo(text.rstrip("\n"), err=err)
 
 
+def _nonempty_url(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    # `--database "$PROD_URL"` with the variable unset must not fall back to the
+    # default SQLite file and report success there: an empty URL is a mistake.
+    if value is not None and not value.strip():
+        raise click.BadParameter("the URL is empty (leave the option out to use $MIGRATOR_DATABASE_URL or the default)", param=param)
+    return value
+
+
 # Reusable option sets, so every command spells them the same way.
 database_option = click.option(
-    "--database", "-d", "database", metavar="URL", help="SQLAlchemy URL (default: $MIGRATOR_DATABASE_URL, else sqlite:///migrator.sqlite)."
+    "--database", "-d", "database", metavar="URL", callback=_nonempty_url,
+    help="SQLAlchemy URL (default: $MIGRATOR_DATABASE_URL, else sqlite:///migrator.sqlite).",
 )
 var_option = click.option("--var", "variables", multiple=True, metavar="NAME=VALUE", help="Override a plan variable (repeatable).")
 format_option = click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True, help="Output format.")
@@ -465,8 +474,11 @@ def rollback_command(ctx, plan_file, database, variables, fmt, lock_timeout, yes
               help="Record the step as applied; for a phase, accept its verify as it is.")
 @click.option("--pending", "pending", is_flag=True,
               help="Record the step as pending (it runs again from the start); for a phase, make its verify run again.")
+# Spec section 5 lists --yes among the shared options: resolve never asks, but a
+# script that passes --yes to every command that changes the database must not fail.
+@click.option("--yes", "-y", "_yes", is_flag=True, help="Never ask (resolve does not ask; accepted like apply's).")
 @click.pass_context
-def resolve_command(ctx, plan_file, step, database, variables, lock_timeout, applied, pending):
+def resolve_command(ctx, plan_file, step, database, variables, lock_timeout, applied, pending, _yes):
     """Record by hand that a step is applied or pending, or accept a phase's failed verify (repair)."""
     from migrator import api
 
@@ -483,7 +495,7 @@ def resolve_command(ctx, plan_file, step, database, variables, lock_timeout, app
 
 @cli.command("test")
 @plan_argument
-@click.option("--database", "-d", "database", metavar="URL",
+@click.option("--database", "-d", "database", metavar="URL", callback=_nonempty_url,
               help="The scratch database; it must hold no journal for the plan (default: a temporary SQLite file, "
                    "never $MIGRATOR_DATABASE_URL).")
 @click.option("--setup", "setup", metavar="PLAN", type=click.Path(dir_okay=False),

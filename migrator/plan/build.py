@@ -155,6 +155,7 @@ class _PlanBuilder:
         if isinstance(self.data.get("migrator"), float):
             # JSON Schema's const takes 1.0 for 1; the format version is the integer 1.
             self._issue(("migrator",), f"must be 1, got {self.data['migrator']!r} (the format version is the integer 1)", "const")
+        self._check_line_break(self.data.get("name"), ("name",))
         self._resolve_vars()
         phases = self.data.get("phases")
         self.phases = self._substitute(phases, ("phases",)) if isinstance(phases, list) else []
@@ -185,13 +186,24 @@ class _PlanBuilder:
         declared = self.data.get("vars")
         declared = declared if isinstance(declared, dict) else {}
         for name, value in declared.items():
+            if name in self.overrides:
+                # A --var replaces the default, which is not read: one that needs an
+                # unset environment variable is no error then (as in Terraform).
+                self.vars[name] = _typed_override(self.overrides[name], value)
+                continue
             if isinstance(value, str):
                 try:  # a default may come from the environment: ${env:NAME:-x}
                     value = substitute(value, {}, self.environ)
                 except VariableError as e:
+                    named = references(value)
+                    if named:  # not "undefined": it may well be defined, just not for a default
+                        e = VariableError(
+                            f"a vars default may read the environment (${{env:NAME}}) but not another variable "
+                            f"(${{{named[0]}}}); write the value out, or $${{ for a literal ${{"
+                        )
                     self._issue(("vars", name), str(e), "variable")
             self.vars[name] = value
-        self.vars.update(self.overrides)
+        self.vars.update((k, v) for k, v in self.overrides.items() if k not in declared)
 
     def _check_unused_overrides(self) -> None:
         declared = self.data.get("vars") if isinstance(self.data.get("vars"), dict) else {}
@@ -228,9 +240,19 @@ class _PlanBuilder:
             return [self._substitute(v, path + (i,)) for i, v in enumerate(node)]
         return node
 
+    def _check_line_break(self, ident: Any, path: tuple) -> None:
+        # The schema's pattern ends in $, which Python's re and the Rust validator both
+        # let match before a final line break ("id: |" gives 'x\n'): a journal key
+        # with a line break in it. The pattern is meant whole, as JavaScript reads $.
+        if isinstance(ident, str) and ident.endswith("\n") and re.fullmatch(r"[a-z0-9][a-z0-9._-]*\n", ident):
+            what = "name" if path == ("name",) else "id"
+            self._issue(path, f"{ident!r} is not a valid {what}: it ends with a line break (use lowercase letters, digits, "
+                              "'.', '_' and '-', starting with a letter or digit)", "pattern")
+
     def _check_id(self, ident: Any, path: tuple, ids: dict[str, tuple]) -> None:
         if not isinstance(ident, str):
             return
+        self._check_line_break(ident, path + ("id",))
         if ident in ids:
             first = self.map.location(ids[ident] + ("id",))
             self._issue(path + ("id",), f"duplicate id {ident!r} (first used at line {first.line}); ids are unique across phases and steps", "duplicate-id")
@@ -242,7 +264,7 @@ class _PlanBuilder:
         if len(actions) > 1:
             self._issue(path + (actions[1],), f"a step has one action; found {', '.join(actions)}", "action", key=True)
         has_checks = bool(step.get("preconditions")) or bool(step.get("verify"))
-        if not actions and not has_checks:
+        if not actions and not has_checks and not self._misspelt_action(step):
             self._issue(path, "a step needs an action (sql, sql_file, python, batch, manual) or, as a check step, preconditions or verify", "action")
         elif not actions and "rollback" in step:
             # Spec section 2: a check step has only checks; there is nothing of its own to undo.
@@ -262,6 +284,13 @@ class _PlanBuilder:
             self._check_batch(batch, path + ("batch",))
         self._check_checks(step.get("preconditions"), path + ("preconditions",), precondition=True)
         self._check_checks(step.get("verify"), path + ("verify",), precondition=False)
+
+    @staticmethod
+    def _misspelt_action(step: dict) -> bool:
+        # `sqll: ...` is one problem, which the schema's "unknown key 'sqll' — did
+        # you mean 'sql'?" names; "a step needs an action" would say it again.
+        allowed = plan_schema.step_keys()
+        return any(plan_schema.suggestion(k, allowed) in ACTION_KINDS for k in step if k not in allowed)
 
     def _check_file(self, relative: str, path: tuple, what: str) -> bool:
         full = self._file(relative)
@@ -511,9 +540,24 @@ class _PlanBuilder:
         return self.model.SqlAction(texts=(data,) if isinstance(data, str) else tuple(data))
 
     def _python_source(self, action: Any) -> str | None:
-        if action is not None and action.kind == "python" and action.file:
-            with open(action.file, "rb") as f:
-                return f.read().decode("utf-8", "replace")
+        if action is None or action.kind != "python":
+            return None
+        path = action.file or self._module_file(action.module)
+        if path is None:
+            return None
+        with open(path, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
+    def _module_file(self, module: str | None) -> str | None:
+        # A `module:function` step is imported from the plan's directory first, so a
+        # module found there is what it executes: its source (and the variables it
+        # reads) count, as for `file.py:function`. One installed elsewhere is not the plan's.
+        if not module:
+            return None
+        base = os.path.join(self.base_dir, *module.split("."))
+        for candidate in (base + ".py", os.path.join(base, "__init__.py")):
+            if os.path.isfile(candidate):
+                return candidate
         return None
 
     def _checks(self, data: Any, path: tuple) -> tuple[CheckSpec, ...]:
@@ -545,6 +589,25 @@ class _PlanBuilder:
             on_fail=data.get("on_fail"),
             expect=expect,
         )
+
+
+def _typed_override(text: str, default: Any) -> Any:
+    """A ``--var`` value with the type of the default it replaces (``batch_size: 1000``
+    and ``--var batch_size=500`` give a python step ``500``, not ``'500'``), as Terraform
+    reads ``-var`` by the variable's type. Only when the text is that type's own
+    spelling, so that what is substituted into SQL is the text given, whatever the type;
+    anything else stays a string."""
+    if isinstance(default, bool):
+        return {"true": True, "false": False}.get(text, text)
+    if isinstance(default, int) and re.fullmatch(r"-?(0|[1-9][0-9]*)", text):
+        return int(text)
+    if isinstance(default, float):
+        try:
+            number = float(text)
+        except ValueError:
+            return text
+        return number if as_text(number) == text else text
+    return text
 
 
 def normalize_expect(value: Any) -> tuple[str, Any]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import gc
 import os
+import re
 from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
@@ -221,10 +222,16 @@ def _parse_yaml(text: str, path: str) -> tuple[Any, SourceMap]:
         mark = e.problem_mark or e.context_mark
         loc = Location(path, mark.line + 1, mark.column + 1) if mark else Location(path, 1, 1)
         problem = e.problem or e.context or "invalid YAML"
-        if "mapping values are not allowed" in problem:
-            problem += " (a value containing ': ' needs quotes)"
-        elif mark and _char_at(text, mark.line, mark.column) == "\t":
+        if mark and _char_at(text, mark.line, mark.column) == "\t":
             problem += " (a tab: YAML indents with spaces, not tabs)"
+        elif "mapping values are not allowed" in problem and mark and _lone_key_before(text, mark.line, mark.column):
+            # `    rollback: x` under `  sql: y`: a key indented too deep reads as
+            # more of the value above it, and this is where YAML notices.
+            problem += " (this key is indented deeper than the one above it: keys of one mapping line up in one column)"
+        elif "mapping values are not allowed" in problem:
+            problem += " (a value containing ': ' needs quotes)"
+        elif problem.startswith(("did not find expected", "expected <block end>")) and e.context and "block" in e.context:
+            problem += " (check this line's indentation: the keys of one mapping, and the items of one list, line up in one column)"
         raise PlanInvalid([Issue(loc, "", f"YAML syntax error: {problem}", "yaml")]) from None
     except yaml.YAMLError as e:
         raise PlanInvalid([Issue(Location(path, 1, 1), "", f"YAML error: {e}", "yaml")]) from None
@@ -299,6 +306,13 @@ def _recursive_aliases(text: str, path: str) -> list[Issue]:
             if anchor is not None and open_anchors.get(anchor) is mark:
                 del open_anchors[anchor]
     return issues
+
+
+def _lone_key_before(text: str, line: int, column: int) -> bool:
+    """Whether the text of ``line`` before ``column`` is indentation and one plain key."""
+    lines = text.splitlines()
+    before = lines[line][:column] if line < len(lines) else ""
+    return re.fullmatch(r" *(- +)?[^\s:#'\"-][^\s:#]*", before) is not None
 
 
 def _char_at(text: str, line: int, column: int) -> str:

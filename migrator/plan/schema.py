@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import pkgutil
+import re
 from functools import lru_cache
 from typing import Any
 
@@ -90,6 +91,8 @@ def _type_name(value: Any) -> str:
 def _got(value: Any) -> str:
     """``a string ('x')``, ``a number (1.5)``; ``a list``/``a mapping`` alone, since their
     contents would only repeat the type (``a list (a list)``)."""
+    if value is None:  # `sql:` with nothing after it; "null (null)" would puzzle
+        return "nothing (the value is empty)"
     name = _type_name(value)
     return name if isinstance(value, (dict, list)) else f"{name} ({_shown(value)})"
 
@@ -111,13 +114,24 @@ _ALIASES = {"gte": "ge", "lte": "le", "neq": "ne", "equals": "eq", "==": "eq", "
             "mariadb": "mysql"}
 
 
-def _suggest(word: str, choices) -> str:
+def suggestion(word: str, choices) -> str | None:
+    """The one of ``choices`` that ``word`` is evidently a misspelling of, if any."""
     if _ALIASES.get(str(word)) in choices:
-        return f" — did you mean {_ALIASES[str(word)]!r}?"
+        return _ALIASES[str(word)]
     import difflib  # only a plan with a mistake needs it (#9)
 
     match = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
-    return f" — did you mean {match[0]!r}?" if match else ""
+    return match[0] if match else None
+
+
+def _suggest(word: str, choices) -> str:
+    match = suggestion(word, choices)
+    return f" — did you mean {match!r}?" if match is not None else ""
+
+
+def step_keys() -> tuple[str, ...]:
+    """The keys a step may have."""
+    return tuple(plan_schema()["$defs"]["step"]["properties"])
 
 
 def _issue(source_map: SourceMap, path: tuple, message: str, code: str, *, key: bool = False) -> Issue:
@@ -139,7 +153,11 @@ def _translate(error, source_map: SourceMap) -> list[Issue]:
             for k in extra
         ]
     if validator == "required" and isinstance(value, dict):
-        missing = [k for k in error.validator_value if k not in value]
+        # A required key written misspelt is one problem: its unknown-key line
+        # ("unknown key 'phase' — did you mean 'phases'?") says it all.
+        allowed = schema.get("properties", {})
+        misspelt = {suggestion(k, allowed) for k in value if k not in allowed} if schema.get("additionalProperties") is False else set()
+        missing = [k for k in error.validator_value if k not in value and k not in misspelt]
         return [_issue(source_map, path, f"missing required key {k!r}", "missing-key") for k in missing]
     if validator == "type":
         return [_issue(source_map, path, f"expected {_expected(error.validator_value)}, got {_got(value)}", "type")]
@@ -174,7 +192,9 @@ def _translate(error, source_map: SourceMap) -> list[Issue]:
 
 def _pattern_message(pattern: str, value: Any, path: tuple) -> str:
     if pattern == ID_PATTERN:
-        return f"{_shown(value)} is not a valid id: use lowercase letters, digits, '.', '_' and '-', starting with a letter or digit"
+        lower = str(value).lower()
+        hint = f" — did you mean {lower!r}?" if lower != value and re.fullmatch(ID_PATTERN, lower) else ""
+        return f"{_shown(value)} is not a valid id: use lowercase letters, digits, '.', '_' and '-', starting with a letter or digit{hint}"
     if path and path[-1] == "python":
         return f"{_shown(value)} is not 'module:function' or 'path/file.py:function'"
     if path and path[-1] == "pause":

@@ -50,6 +50,12 @@ def test_plan_offline_needs_no_database(plan_file, capsys):
     assert [(s["step"], s["verdict"]) for p in doc["phases"] for s in p["steps"]] == [("create-a", "run"), ("create-b", "run")]
 
 
+def test_plan_dialect_without_offline_is_a_usage_error_not_ignored(sqlite_url, plan_file, capsys):
+    code, out, err = run(capsys, "--database", sqlite_url, "plan", plan_file, "--dialect", "mysql")
+    assert (code, out) == (2, "")
+    assert err == "migrator: --dialect mysql goes with --offline; with a database, plan uses the database's dialect\n"
+
+
 def test_apply_json_and_status_json(db_url, plan_file, capsys):
     code, out, _ = run(capsys, "--database", db_url, "apply", plan_file, "--format", "json")
     doc = json.loads(out)
@@ -101,6 +107,14 @@ def test_resolve_records_the_decision(sqlite_url, plan_file, capsys):
         )
     code, out, _ = run(capsys, "--database", sqlite_url, "apply", plan_file, "--format", "json")
     assert [s["outcome"] for s in json.loads(out)["phases"][0]["steps"]] == ["already_applied", "applied"]
+
+
+def test_resolve_takes_yes_like_the_other_commands_that_write(sqlite_url, plan_file, capsys):
+    """--yes is a shared option (spec section 5); resolve never asks, and accepts it."""
+    assert run(capsys, "--database", sqlite_url, "resolve", plan_file, "create-b", "--pending", "--yes") == (
+        0, "step create-b recorded as pending\n", ""
+    )
+    assert run(capsys, "--database", sqlite_url, "resolve", plan_file, "create-b", "--applied", "-y")[0] == 0
 
 
 def test_a_permission_error_is_one_line_and_exit_1(pg_url, plan_file, capsys):
@@ -195,3 +209,22 @@ def test_a_sqlite_url_naming_a_file_that_is_not_a_database_is_bad_input(tmp_path
     assert (code, out) == (2, "")
     assert err == f"migrator: cannot connect to sqlite:///{not_a_db}: file is not a database\n"
     assert not_a_db.read_text() == "hello\n"
+
+
+@pytest.mark.parametrize("command", [
+    ["apply"], ["plan"], ["status"], ["verify"], ["rollback", "--last", "1", "--yes"],
+    ["resolve", "create-a", "--applied"], ["test"], ["inspect"],
+])
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_an_empty_database_url_is_refused_not_taken_for_the_default(tmp_path, plan_file, capsys, monkeypatch,
+                                                                     command, where):
+    """`--database "$PROD_URL"` with the variable unset must not apply to ./migrator.sqlite."""
+    monkeypatch.chdir(tmp_path)
+    args = command[:1] + ([] if command == ["inspect"] else [plan_file]) + command[1:]
+    args = ["--database", "", *args] if where == "before" else [*args, "--database", ""]
+    code, out, err = run(capsys, *args)
+    assert (code, out) == (2, "")
+    assert err.startswith("migrator: Invalid value for '--database' / '-d': the URL is empty (leave the option out "
+                          "to use $MIGRATOR_DATABASE_URL or the default)")
+    assert len(err.splitlines()) == 1
+    assert not (tmp_path / "migrator.sqlite").exists()

@@ -52,7 +52,6 @@ def test_invalid_plan_exits_2_with_located_lines_on_stderr(tmp_path, capsys):
     assert main(["validate", str(tmp_path / "a.yaml")]) == 2
     err = capsys.readouterr().err.splitlines()
     assert err == [
-        f"{tmp_path / 'a.yaml'}:10:9: phases[0].steps[1]: a step needs an action (sql, sql_file, python, batch, manual) or, as a check step, preconditions or verify",
         f"{tmp_path / 'a.yaml'}:11:9: phases[0].steps[1].sqll: unknown key 'sqll' — did you mean 'sql'?",
     ]
 

@@ -6,6 +6,7 @@ import textwrap
 
 import pytest
 
+from migrator.errors import PlanInvalid
 from migrator.plan.build import load_plan
 from migrator.plan.model import BatchAction, ManualAction, PythonAction, SqlAction
 
@@ -151,3 +152,69 @@ def test_env_variables_and_defaults(tmp_path):
     assert step.action.texts == ("SELECT 'ann', 'x'",)
     step = load_plan(str(path), {"who": "bob"}, environ={}).steps[0]
     assert step.action.texts == ("SELECT 'bob', 'dflt'",)
+
+
+def test_a_var_overrides_a_default_that_reads_an_unset_environment_variable(tmp_path):
+    """The default is not used, so the environment variable it names need not be set."""
+    path = tmp_path / "plan.yaml"
+    path.write_text(
+        "migrator: 1\nname: e\nvars:\n  home: ${env:MIGRATOR_T_UNSET_HOME}\n"
+        "phases: [{id: p, steps: [{id: s, sql: \"SELECT '${home}'\"}]}]\n"
+    )
+    assert load_plan(str(path), {"home": "x"}, environ={}).steps[0].action.texts == ("SELECT 'x'",)
+    with pytest.raises(PlanInvalid, match="environment variable MIGRATOR_T_UNSET_HOME is not set"):
+        load_plan(str(path), environ={})
+
+
+def test_a_vars_default_naming_another_variable_says_so_not_undefined(tmp_path):
+    path = tmp_path / "plan.yaml"
+    path.write_text(
+        "migrator: 1\nname: e\nvars:\n  schema: app\n  tbl: ${schema}.users\n"
+        "phases: [{id: p, steps: [{id: s, sql: \"SELECT 1 FROM ${tbl}\"}]}]\n"
+    )
+    with pytest.raises(PlanInvalid) as exc:
+        load_plan(str(path), environ={})
+    assert str(exc.value) == (
+        f"{path}:5:8: vars.tbl: a vars default may read the environment (${{env:NAME}}) but not another "
+        "variable (${schema}); write the value out, or $${ for a literal ${"
+    )
+
+
+def test_a_var_keeps_the_type_of_the_default_it_replaces(tmp_path):
+    """ctx.vars gets 500 for --var batch_size=500 when the default is a number, as
+    Terraform reads -var by type; the SQL gets the text given, whatever the type."""
+    path = tmp_path / "plan.yaml"
+    path.write_text(
+        "migrator: 1\nname: e\nvars:\n  n: 1000\n  flag: true\n  ratio: 1.5\n  version: 1\n  padded: 7\n  name: x\n"
+        "phases: [{id: p, steps: [{id: s, sql: \"SELECT ${n}, ${flag}, ${ratio}, '${version}', ${padded}, '${name}'\"}]}]\n"
+    )
+    overrides = {"n": "500", "flag": "false", "ratio": "2.5", "version": "1.2.3", "padded": "07", "name": "42"}
+    plan = load_plan(str(path), overrides, environ={})
+    assert plan.vars == {"n": 500, "flag": False, "ratio": 2.5, "version": "1.2.3", "padded": "07", "name": "42"}
+    assert plan.steps[0].action.texts == ("SELECT 500, false, 2.5, '1.2.3', 07, '42'",)
+
+
+@pytest.mark.parametrize("module", ["steps", "pkg.steps", "pkg"])
+def test_a_module_step_in_the_plans_directory_counts_its_source_and_the_vars_it_reads(tmp_path, module):
+    """`module:function` imported from the plan's directory executes that file: editing
+    it, or a --var it reads, changes the checksum (drift), as for `file.py:function`."""
+    source = tmp_path / (module.replace(".", "/") + ".py" if module != "pkg" else "pkg/__init__.py")
+    source.parent.mkdir(parents=True, exist_ok=True)
+    (tmp_path / "pkg" / "__init__.py").parent.mkdir(exist_ok=True)
+    (tmp_path / "pkg" / "__init__.py").touch()
+    source.write_text('def run(ctx):\n    return ctx.vars["size"]\n')
+    path = tmp_path / "plan.yaml"
+    path.write_text(f"migrator: 1\nname: m\nvars:\n  size: 10\n  other: x\n"
+                    f"phases: [{{id: p, steps: [{{id: s, python: '{module}:run'}}]}}]\n")
+    before = _checksums(path)
+    assert _checksums(path, other="y") == before  # a variable it does not read
+    assert _checksums(path, size="20") != before
+    source.write_text('def run(ctx):\n    return 2 * ctx.vars["size"]\n')
+    assert _checksums(path) != before
+
+
+def test_a_module_step_not_in_the_plans_directory_keeps_its_checksum(tmp_path):
+    path = tmp_path / "plan.yaml"
+    path.write_text("migrator: 1\nname: m\nvars:\n  size: 10\n"
+                    "phases: [{id: p, steps: [{id: s, python: 'json:dumps'}]}]\n")
+    assert _checksums(path, size="20") == _checksums(path)

@@ -25,13 +25,25 @@ CASES = [
             steps:
               - id: s
                 sqll: SELECT 1
+        """), ["7:9: phases[0].steps[0].sqll: unknown key 'sqll' — did you mean 'sql'?"]),
+    # One problem, one line: a misspelt action or required key is not also "missing".
+    ("unknown-key-not-an-action", _plan("""
+        phases:
+          - id: p
+            steps:
+              - id: s
+                titel: x
         """), ["6:9: phases[0].steps[0]: a step needs an action (sql, sql_file, python, batch, manual) or, as a check step, preconditions or verify",
-               "7:9: phases[0].steps[0].sqll: unknown key 'sqll' — did you mean 'sql'?"]),
+               "7:9: phases[0].steps[0].titel: unknown key 'titel' — did you mean 'title'?"]),
     ("unknown-top-level-key", _plan("""
         phase:
           - id: p
-        """), ["1:1: missing required key 'phases'",
-               "3:1: phase: unknown key 'phase' — did you mean 'phases'?"]),
+        """), ["3:1: phase: unknown key 'phase' — did you mean 'phases'?"]),
+    ("unknown-phase-key", _plan("""
+        phases:
+          - id: p
+            step: [{id: s, sql: SELECT 1}]
+        """), ["5:5: phases[0].step: unknown key 'step' — did you mean 'steps'?"]),
     ("wrong-version", "migrator: 2\nname: demo\nphases: [{id: p, steps: [{id: s, sql: SELECT 1}]}]\n",
      ["1:11: migrator: must be 1, got 2"]),
     ("bad-plan-name", "migrator: 1\nname: My Plan\nphases: [{id: p, steps: [{id: s, sql: SELECT 1}]}]\n",
@@ -290,6 +302,25 @@ CASES = [
               - id: a
                 sql: SELECT * FROM ${tabel}
         """), ["9:14: phases[0].steps[0].sql: undefined variable ${tabel} (defined: table; set it in vars or with --var tabel=VALUE)"]),
+    # A block scalar keeps its final line break; the id pattern's $ must not let it through.
+    ("id-with-a-final-line-break", _plan("""
+        phases:
+          - id: p
+            steps:
+              - id: |
+                  a
+                sql: SELECT 1
+        """), ["6:13: phases[0].steps[0].id: 'a\\n' is not a valid id: it ends with a line break (use lowercase letters, digits, '.', '_' and '-', starting with a letter or digit)"]),
+    ("vars-default-names-another-variable", _plan("""
+        vars:
+          schema: app
+          table: ${schema}.users
+        phases:
+          - id: p
+            steps:
+              - id: a
+                sql: SELECT * FROM ${table}
+        """), ["5:10: vars.table: a vars default may read the environment (${env:NAME}) but not another variable (${schema}); write the value out, or $${ for a literal ${"]),
     ("unset-env-variable", _plan("""
         phases:
           - id: p
@@ -322,6 +353,27 @@ CASES = [
     ("yaml-syntax", HEAD + "phases:\n  - id: p\n    steps: [\n", ["6:1: YAML syntax error: did not find expected node content"]),
     ("colon-in-value", HEAD + "description: a: b\nphases: []\n", ["3:15: YAML syntax error: mapping values are not allowed in this context (a value containing ': ' needs quotes)"]),
     ("tab-indent", HEAD + "phases:\n\t- id: p\n", ["4:1: YAML syntax error: found character that cannot start any token (a tab: YAML indents with spaces, not tabs)"]),
+    ("uppercase-step-id", _plan("""
+        phases:
+          - id: p
+            steps:
+              - id: Create-Users
+                sql: SELECT 1
+        """), ["6:13: phases[0].steps[0].id: 'Create-Users' is not a valid id: use lowercase letters, digits, '.', '_' and '-', starting with a letter or digit — did you mean 'create-users'?"]),
+    ("empty-value", _plan("""
+        phases:
+          - id: p
+            steps:
+              - id: s
+                sql:
+        """), ["7:13: phases[0].steps[0].sql: expected a string or a list, got nothing (the value is empty)"]),
+    # Indentation mistakes get a hint about indentation, not about quoting.
+    ("key-indented-too-deep", HEAD + "phases:\n  - id: p\n    steps:\n      - id: s\n        sql: SELECT 1\n          rollback: x\n",
+     ["8:19: YAML syntax error: mapping values are not allowed in this context (this key is indented deeper than the one above it: keys of one mapping line up in one column)"]),
+    ("key-indented-too-shallow", HEAD + "phases:\n  - id: p\n    steps:\n      - id: s\n        sql: SELECT 1\n       rollback: x\n",
+     ["8:8: YAML syntax error: did not find expected '-' indicator (check this line's indentation: the keys of one mapping, and the items of one list, line up in one column)"]),
+    ("item-indented-too-shallow", HEAD + "phases:\n  - id: p\n    steps:\n      - id: s\n        sql: x\n        verify:\n          - table_exists: a\n         - table_exists: b\n",
+     ["10:10: YAML syntax error: did not find expected key (check this line's indentation: the keys of one mapping, and the items of one list, line up in one column)"]),
     ("not-a-mapping", "- just\n- a list\n", ["1:1: expected a mapping, got a list"]),
     ("two-documents", HEAD + "phases: []\n---\nname: other\n", ["5:1: more than one YAML document; a plan file holds one"]),
     # An alias inside the node it names would make the plan contain itself.
@@ -415,7 +467,7 @@ def test_there_are_at_least_25_bad_plan_cases():
 
 def test_load_plan_raises_one_planinvalid_naming_the_file(tmp_path):
     path = tmp_path / "plan.yaml"
-    path.write_text(_plan("phases:\n  - id: p\n    steps:\n      - id: s\n        sqll: x\n"), encoding="utf-8")
+    path.write_text(_plan("phases:\n  - id: p\n    steps:\n      - id: s\n        titel: x\n"), encoding="utf-8")
     with pytest.raises(PlanInvalid) as exc:
         load_plan(str(path))
     assert str(exc.value).startswith(f"{path}:6:9: ")
@@ -475,7 +527,7 @@ def test_every_problem_of_every_file_at_once(tmp_path):
     lines = api.validate([str(a), str(b)]).lines()
     assert lines == [
         f"{a}:8:16: phases[0].steps[0].rerun: rerun: always requires idempotent: true (running it again must be safe)",
-        f"{b}:2:7: name: 'B' is not a valid id: use lowercase letters, digits, '.', '_' and '-', starting with a letter or digit",
+        f"{b}:2:7: name: 'B' is not a valid id: use lowercase letters, digits, '.', '_' and '-', starting with a letter or digit — did you mean 'b'?",
         f"{b}:3:9: phases: needs at least 1 item",
     ]
 
