@@ -72,6 +72,15 @@ def rollback_targets(plan: Plan, state: JournalState, *, to: str | None = None, 
                 f"cannot roll back: step {step.id} has no rollback; nothing was rolled back "
                 "(add a rollback to it, or roll back to a later step)"
             )
+        entry = state.get(step.id)
+        if entry is not None and entry.checksum != step.checksum:
+            # The plan's rollback belongs to the step as it is now, not as it ran (an
+            # edit, or another --var): it could undo the wrong thing. Liquibase refuses too.
+            raise UsageError(
+                f"cannot roll back: step {step.id} changed since it was applied (journal checksum {entry.checksum}, "
+                f"plan checksum {step.checksum}), so its rollback may not undo what ran; nothing was rolled back "
+                "(restore the step, and the --var values, as they were applied)"
+            )
     return targets
 
 

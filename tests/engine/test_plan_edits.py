@@ -126,6 +126,20 @@ def test_rollback_refuses_to_cross_an_applied_step_removed_from_the_plan(db_url,
     assert _journal(db_url)[-1] == ("app", "c", "rolled_back")
 
 
+@pytest.mark.parametrize("args", [("--last", "2"), ("--to", "a")])
+def test_rollback_refuses_a_step_changed_since_it_was_applied(db_url, applied, capsys, args):
+    """Its rollback belongs to the edited step (here: a table renamed), not to what ran."""
+    path = applied(BASE.replace("ed_b", "ed_b2"))
+    before = _journal(db_url)
+    code, out, err = run(capsys, "--database", db_url, "rollback", path, *args, "--yes")
+    assert code == 2 and out == ""
+    assert err.startswith("migrator: cannot roll back: step b changed since it was applied (journal checksum ")
+    assert err.rstrip().endswith("so its rollback may not undo what ran; nothing was rolled back (restore the step, "
+                                 "and the --var values, as they were applied)")
+    assert _journal(db_url) == before
+    assert run(capsys, "--database", db_url, "rollback", path, "--last", "1", "--yes")[0] == 0  # c is unchanged
+
+
 def test_a_removed_check_step_does_not_stop_rollback(db_url, tmp_path, capsys):
     check = "      - id: pre\n        verify:\n          - query: SELECT 1\n            expect: 1\n"
     path = tmp_path / "plan.yaml"
