@@ -154,6 +154,9 @@ class Runner:
         self._warning: str | None = None
         #: The message of the last journal row built for the current step (_NO_ROW: none).
         self._row_message: str | None | object = _NO_ROW
+        #: The finish time of the last finished journal row built for the current step, so that
+        #: the report shows the journal's times and duration (``status`` shows the same).
+        self._row_finished = None
         #: The current step's journal state: its entry before this run, then the row of
         #: its attempt as last written (a step without a transaction of its own); what
         #: the next apply decides from when Ctrl-C stops the step.
@@ -296,6 +299,7 @@ class Runner:
         self._warning = None
         self._journaled = d.entry
         self._row_message = _NO_ROW
+        self._row_finished = None
         try:
             return self._run_step(d)
         except KeyboardInterrupt:
@@ -372,7 +376,7 @@ class Runner:
             # The step's journal row is now the one this run wrote, not the entry it started from.
             changes["journal_message"] = self._row_message
         if started is not None:
-            finished = now()
+            finished = self._row_finished or now()
             changes.update(
                 started_at=iso_time(started), finished_at=iso_time(finished),
                 duration_ms=int((finished - started).total_seconds() * 1000),
@@ -451,6 +455,8 @@ class Runner:
             # The journal's message holds warnings too (spec section 4).
             message = f"{message}; {self._warning}" if message else self._warning
         self._row_message = message
+        if finished is not None:
+            self._row_finished = finished
         return Row(
             plan=self.plan.name, phase=step.phase, step=step.id, checksum=step.checksum, status=status,
             started_at=started, finished_at=finished, rows_affected=rows, statements_done=statements_done,

@@ -146,3 +146,18 @@ def test_a_batch_led_by_with_runs_every_batch(cte_db_url, write_plan):
     fill = report.steps[1]
     assert (report.status, fill.outcome, fill.rows_affected, fill.batches_done) == ("ok", "applied", 7, 4)
     assert run_sql(cte_db_url, "SELECT count(*) FROM t WHERE v IS NULL") == [(0,)]
+
+
+def test_the_report_shows_the_journal_rows_times_and_duration(db_url, write_plan):
+    """apply's report and status (which reads the journal) agree on each step's times."""
+    path = write_plan(TABLES + """
+          - id: fails
+            optional: true
+            sql: INSERT INTO nowhere VALUES (1)
+""")
+    report = api.apply(path, db_url)
+    rows = run_sql(db_url, "SELECT step, duration_ms, finished_at FROM migrator_journal ORDER BY id")
+    journaled = {step: (duration, str(finished)[:19]) for step, duration, finished in rows}
+    assert [s.outcome for s in report.steps] == ["applied", "optional_failed"]
+    for s in report.steps:
+        assert (s.duration_ms, s.finished_at) == journaled[s.step]
