@@ -91,6 +91,16 @@ def test_seed_scenario_end_to_end(db_url, db_dialect):
         for t in ("tool_audit_logs", "tool_rate_limits", "user_tool_quotas")
     ]
     assert all(got[s] == "not_reached" for s in (*SEED_SCRIPT_ORDER, "validate-tables"))
+    # This run's report is the seed's own summary: Phase 1 done, its findings (the
+    # missing keys, and the orphans with count and sample), Phase 2 waiting for a person.
+    from migrator.render import render_summary
+
+    summary = render_summary(first)
+    assert "### Phase 1: Pre-Migration Preparation ✅" in summary
+    assert ("   - ⚠️ orphans in tool_audit_logs; clean-orphans sets their userId to NULL — 3 rows in "
+            "tool_audit_logs(userId) with no matching row in users(id) (sample: userId 901, 902, 903)") in summary
+    assert "   - ⚠️ missing foreign key user_tool_quotas.userId → users.id; phase 2 adds it — " in summary
+    assert "- ✋ Phase `schema` waits for a person at step `drizzle-kit-decisions`:" in summary
 
     # Confirmed: everything else runs, and the validation phase passes.
     second = api.apply(MIGRATION, db_url, yes=True, confirm=[GATE])
@@ -107,6 +117,15 @@ def test_seed_scenario_end_to_end(db_url, db_dialect):
     ]
     assert all(c.held for s in validation.steps for c in s.verify)
     assert sum(len(s.verify) for s in validation.steps) == 33
+    # The report says of each of the seed's scripts what the seed's review says:
+    # idempotent, and the pre-flight check optional; and who answered the questions.
+    from migrator.render import render_summary
+
+    completed = render_summary(second).split("## Completed Tasks", 1)[1].split("## Key Findings", 1)[0]
+    assert "(`add-oauth-tables`) — sql_file, idempotent, applied," in completed
+    assert "(`verify-job-compatibility`) — check, optional, idempotent, applied," in completed
+    assert "(`migrate-events-to-api`) — python, idempotent, applied," in completed
+    assert re.search(r"\(`drizzle-kit-decisions`\) — manual, applied, confirmed by \S+,", completed)
 
     # The data as the seed's scripts leave it.
     assert scalar(db_url, "SELECT count(*) FROM jobs WHERE state = 'completed'") == 14000
@@ -165,6 +184,10 @@ def test_the_plans_tell_the_seeds_story():
     setup_steps = {s.id: s for s in load_plan(SETUP).steps}
     assert "create-test-events.ts" in setup_steps["load-sample-data"].description
     assert not setup_steps["load-sample-data"].idempotent
+    # The orphan rows are the sample data's: the seed mentions none, so no check may
+    # credit them to it.
+    orphan_checks = [c.name for c in setup_steps["load-sample-data"].verify if c.name and "orphan" in c.name]
+    assert orphan_checks and not any("seed" in name for name in orphan_checks)
 
 
 def test_optional_preflight_check_fails_with_a_warning_and_the_migration_goes_on(db_url, tmp_path):

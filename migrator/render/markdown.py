@@ -14,6 +14,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterable
+from dataclasses import replace
 
 from migrator.render import common as c
 from migrator.report import CheckResult, Finding, PhaseResult, RunReport, StepResult
@@ -344,6 +345,63 @@ def render_summary(report: RunReport, date: str | None = None) -> str:
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
+def _summary_phase_heading(phase: PhaseResult) -> str:
+    """``### Phase data: Data Migration``; a title that already names the phase
+    (``Phase 3: Data Migration``, as the seed numbers them) is not prefixed again."""
+    if phase.title and re.match(r"phase\b", phase.title.strip(), re.IGNORECASE):
+        return f"### {text(phase.title)}"
+    return f"### Phase {text(phase.phase)}" + (f": {text(phase.title)}" if phase.title else "")
+
+
+def _summary_step_title(step: StepResult) -> str:
+    return f"**{text(step.title)}** ({code(step.step)})" if step.title else f"**{code(step.step)}**"
+
+
+def _summary_step_what(step: StepResult) -> str:
+    """``sql_file, idempotent, applied, 3/3 statements, 0 rows, 4 ms``: the seed's script
+    review says of each script whether it is idempotent (and which check is optional);
+    a manual step says who confirmed it. A check step changes no rows."""
+    flags = [f for f, on in (("optional", step.optional), ("idempotent", step.idempotent)) if on]
+    facts = c.step_facts(replace(step, rows_affected=None) if step.action == "check" else step)
+    confirmed = ""
+    if step.action == "manual" and step.outcome in ("applied", "failed"):
+        confirmed = f"confirmed by {step.run_by}" if step.run_by else "confirmed"
+    return ", ".join(p for p in (step.action, *flags, c.step_word(step), confirmed, facts) if p)
+
+
+def _warned_check(check: CheckResult) -> str:
+    """A failed ``on_fail: warn`` precondition as a finding: its message, what was found
+    (count included) and up to the sample's values, on one line."""
+    found = c.check_detail(replace(check, on_fail=None))
+    head = f"{text(check.message)} — {text(found)}" if check.message else f"{text(check.label)} — {text(found)}"
+    sample = _inline_sample(check)
+    return head + (f" (sample: {text(sample)})" if sample else "")
+
+
+def _inline_sample(check: CheckResult) -> str:
+    """``userId 901, 902, 903``, or ``(id, status) (7, cancelled); (8, cancelled)``."""
+    if not check.sample:
+        return ""
+    if all(len(row) == 1 for row in check.sample):
+        return (f"{check.columns[0]} " if len(check.columns) == 1 else "") + ", ".join(c.cell(r[0]) for r in check.sample)
+    cols = f"({', '.join(check.columns)}) " if check.columns else ""
+    return cols + "; ".join("(" + ", ".join(c.cell(v) for v in row) + ")" for row in check.sample)
+
+
+def _warnings_with_details(step: StepResult) -> list[str]:
+    """The step's warnings, each with what its check found when the warning does not say
+    it (a precondition's `message` stands in for its detail: "orphans in t" gains "3 rows
+    in t(userId) with no matching row in users(id)")."""
+    warned = [x for x in step.preconditions if x.held is False and x.on_fail == "warn"]
+    if len(warned) != len(step.warnings):
+        return list(step.warnings)
+    out = []
+    for warning, check in zip(step.warnings, warned):
+        found = c.check_detail(replace(check, on_fail=None))
+        out.append(warning if not found or found in warning else f"{warning} — {found}")
+    return out
+
+
 def _done(step: StepResult) -> bool:
     return step.outcome in c.DONE_OUTCOMES or (
         step.outcome == "filtered" and step.state in ("applied", "marked_applied")
@@ -392,11 +450,14 @@ def _completed(report: RunReport) -> list[str]:
             mark = " (verification failed)"
         else:
             mark = " (in progress)"
-        lines += [f"### Phase {text(phase.phase)}" + (f": {text(phase.title)}" if phase.title else "") + mark, ""]
+        lines += [_summary_phase_heading(phase) + mark, ""]
         for i, step in enumerate(done, 1):
-            what = ", ".join(p for p in (step.action, c.step_word(step), c.step_facts(step)) if p)
-            title = f"**{text(step.title)}** ({code(step.step)})" if step.title else f"**{code(step.step)}**"
-            lines.append(f"{i}. {title} — {what}")
+            lines.append(f"{i}. {_summary_step_title(step)} — {_summary_step_what(step)}")
+            # What a precondition with `on_fail: warn` found (the seed's "Found 3 tables
+            # with missing FK constraints"): the finding itself, with its count and sample.
+            for check in step.preconditions:
+                if check.held is False and check.on_fail == "warn":
+                    lines.append(f"   - {_ICONS['warn']} {_warned_check(check)}")
             for check in step.verify:
                 lines.append(f"   - {_CHECK_ICONS[check.held]} {text(check.label)} — {text(c.check_detail(check) or c.check_status_word(check))}")
         lines.append("")
@@ -408,11 +469,22 @@ def _key_findings(report: RunReport) -> list[str]:
     checks = c.all_checks(report)
     if checks:
         passed = sum(1 for _, x in checks if x.held)
+        # A passed check of a completed step is already listed under it (Completed
+        # Tasks); saying all 66 of them twice would bury the findings. The others
+        # (failed or not evaluated, and the phases' own checks) are listed here.
+        listed = {s.step for s in report.steps if _done(s)}
+        shown = [(scope, x) for scope, x in checks if not (x.held and scope in listed)]
         sub = [
             f"   - {_CHECK_ICONS[x.held]} {code(scope)}: {text(x.label)} — {text(c.check_detail(x) or c.check_status_word(x))}"
-            for scope, x in checks
+            for scope, x in shown
         ]
-        items.append([f"**Verification**: {passed} of {c.plural(len(checks), 'check')} passed", *sub])
+        head = f"**Verification**: {passed} of {c.plural(len(checks), 'check')} passed"
+        rest = len(checks) - len(shown)
+        if rest and not shown:
+            head += " (each is listed with its step under Completed Tasks)"
+        elif rest:
+            sub.append(f"   - and {c.plural(rest, 'passed check')} of completed steps, listed with them under Completed Tasks")
+        items.append([head, *sub])
     warnings = _warning_items(report)
     if warnings:
         items.append([f"**Warnings**: {len(warnings)}", *(f"   - {w}" for w in warnings)])
@@ -433,7 +505,7 @@ def _key_findings(report: RunReport) -> list[str]:
 def _warning_items(report: RunReport) -> list[str]:
     """Each warning of the plan's steps, as Markdown: this run's, then those an earlier
     run journaled for a step this one found applied (the warnings of its journal row)."""
-    warnings = [(s.step, w) for s in report.steps for w in s.warnings]
+    warnings = [(s.step, w) for s in report.steps for w in _warnings_with_details(s)]
     warnings += [(s.step, s.error or "failed") for s in report.steps if s.outcome == "optional_failed"]
     items = [f"{code(step)}: {text(w)}" for step, w in warnings]
     # A step's own warnings already name its failed `on_fail: warn` preconditions;
@@ -496,6 +568,14 @@ def _next_steps(report: RunReport) -> list[str]:
     lines = []
     for s in report.steps:
         if s.outcome == "waiting" or (s.outcome is None and s.verdict == "manual"):
+            instructions = [ln for ln in (s.instructions or "").strip().splitlines()]
+            if len(instructions) > 1:
+                # Several lines (a list of questions, say) keep their lines, quoted under
+                # the bullet as the dry run shows them; one line joined would garble them.
+                lines.append(f"- ✋ Phase {code(s.phase)} waits for a person at step {code(s.step)}:")
+                lines += ["", *("  > " + markdown_line(ln) if ln.strip() else "  >" for ln in instructions), ""]
+                lines.append(f"  When it is done, run {code(c.confirm_command(report, s))}.")
+                continue
             todo = prose(s.instructions) if s.instructions else ""
             todo = f" {todo}" + ("" if todo.endswith((".", "!", "?", ":")) else ".") if todo else ""
             lines.append(

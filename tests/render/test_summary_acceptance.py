@@ -8,7 +8,7 @@ from markdown_it import MarkdownIt
 
 from migrator import api
 from migrator.render import render, render_summary
-from migrator.report import PhaseResult, RunReport, StepResult
+from migrator.report import CheckResult, PhaseResult, RunReport, StepResult
 
 PHASE_VERIFY_FAILS = """\
 migrator: 1
@@ -187,3 +187,99 @@ phases:
     next_steps = _section(render_summary(report), "Next Steps").splitlines()
     assert next_steps[0] == "- Phase `one`: 1 step pending (`later`)"
     assert next_steps[1].startswith("- restore the changed steps")
+
+
+# --- the seed's summary, section by section ---------------------------------------
+
+def _seed_like_report() -> RunReport:
+    """Phase 1 of the seed: a check step whose `on_fail: warn` preconditions find a
+    missing foreign key and orphan rows; phase 2 waits for a person whose instructions
+    are several lines (a list of questions); phase 3 runs an optional, idempotent check."""
+    fk = CheckResult(
+        kind="foreign_key_exists", label="foreign_key_exists: table=t, columns=userId, references=users.id",
+        held=False, detail="foreign key t(userId) → users(id) missing; found: none on t",
+        message="missing foreign key t.userId → users.id", on_fail="warn",
+    )
+    orphans = CheckResult(
+        kind="no_orphans", label="no_orphans: table=t, columns=userId, references=users.id", held=False,
+        detail="3 rows in t(userId) with no matching row in users(id)", count=3, columns=("userId",),
+        sample=((901,), (902,), (903,)), message="orphans in t", on_fail="warn",
+    )
+    passed = CheckResult(kind="table_exists", label="table_exists: t", held=True, detail="table t exists")
+    inventory = StepResult(
+        step="inventory", phase="preparation", action="check", verdict="run", outcome="applied",
+        idempotent=True, rows_affected=0, duration_ms=2, preconditions=(fk, orphans), verify=(passed,),
+        warnings=("precondition foreign_key_exists: table=t, columns=userId, references=users.id failed: "
+                  "missing foreign key t.userId → users.id",
+                  "precondition no_orphans: table=t, columns=userId, references=users.id failed: orphans in t"),
+    )
+    gate = StepResult(
+        step="gate", phase="schema", action="manual", verdict="manual", outcome="waiting",
+        instructions="Run `npx drizzle-kit generate` and answer:\n- \"Is a created or renamed?\" create\n- \"Is b?\" create",
+    )
+    preflight = StepResult(
+        step="preflight", phase="data", action="check", verdict="run", outcome="applied",
+        optional=True, idempotent=True, verify=(passed,),
+    )
+    return RunReport(
+        command="apply", plan="seed", source="m.yaml", phases=(
+            PhaseResult("preparation", "Phase 1: Pre-Migration Preparation", (inventory,)),
+            PhaseResult("schema", "Phase 2: Database Schema Migration", (gate,)),
+            PhaseResult("data", "Data Migration", (preflight,)),
+        ),
+    )
+
+
+def test_summary_headings_do_not_say_phase_twice():
+    headings = [ln for ln in render_summary(_seed_like_report()).splitlines() if ln.startswith("### ")]
+    assert headings == ["### Phase 1: Pre-Migration Preparation ✅", "### Phase data: Data Migration ✅"]
+
+
+def test_summary_steps_say_idempotent_and_optional_and_a_check_changes_no_rows():
+    completed = _section(render_summary(_seed_like_report()), "Completed Tasks")
+    assert "1. **`inventory`** — check, idempotent, applied, 2 ms" in completed
+    assert "1. **`preflight`** — check, optional, idempotent, applied" in completed
+
+
+def test_summary_shows_what_a_warning_precondition_found_with_count_and_sample():
+    summary = render_summary(_seed_like_report())
+    completed = _section(summary, "Completed Tasks")
+    assert "   - ⚠️ missing foreign key t.userId → users.id — foreign key t(userId) → users(id) missing; found: none on t" in completed
+    assert ("   - ⚠️ orphans in t — 3 rows in t(userId) with no matching row in users(id) "
+            "(sample: userId 901, 902, 903)") in completed
+    warnings = _section(summary, "Key Findings").split("**Warnings**: 2\n", 1)[1].splitlines()
+    assert warnings[1] == ("   - `inventory`: precondition no_orphans: table=t, columns=userId, references=users.id "
+                           "failed: orphans in t — 3 rows in t(userId) with no matching row in users(id)")
+
+
+def test_summary_key_findings_do_not_repeat_the_passed_checks_of_completed_steps():
+    from dataclasses import replace
+
+    report = _seed_like_report()
+    findings = _section(render_summary(report), "Key Findings")
+    assert findings.startswith("1. **Verification**: 2 of 2 checks passed (each is listed with its step under Completed Tasks)\n")
+    assert "table_exists: t" not in findings
+    # A failed check is a finding: listed, with the count of the passed ones.
+    bad = CheckResult(kind="table_exists", label="table_exists: u", held=False, detail="table u does not exist")
+    failing = replace(report.phases[2].steps[0], outcome="optional_failed", verify=(bad,))
+    report = replace(report, phases=(*report.phases[:2], replace(report.phases[2], steps=(failing,))))
+    lines = _section(render_summary(report), "Key Findings").splitlines()
+    assert lines[:3] == [
+        "1. **Verification**: 1 of 2 checks passed",
+        "   - ❌ `preflight`: table_exists: u — table u does not exist",
+        "   - and 1 passed check of completed steps, listed with them under Completed Tasks",
+    ]
+
+
+def test_summary_next_steps_keep_the_lines_of_multi_line_instructions():
+    summary = render_summary(_seed_like_report())
+    html = MarkdownIt("commonmark").render(_section(summary, "Next Steps"))
+    assert "<li>&quot;Is a created or renamed?&quot; create</li>" in html
+    assert "<li>&quot;Is b?&quot; create</li>" in html
+    assert "When it is done, run <code>migrator apply m.yaml --confirm gate</code>." in html
+
+
+def test_summary_names_who_confirmed_a_manual_step():
+    step = StepResult(step="gate", phase="p", action="manual", verdict="run", outcome="applied", run_by="alice")
+    report = RunReport(command="apply", plan="p", source="p.yaml", phases=(PhaseResult("p", None, (step,)),))
+    assert "1. **`gate`** — manual, applied, confirmed by alice" in render_summary(report)
