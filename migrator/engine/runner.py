@@ -47,7 +47,8 @@ from migrator.engine.planner import (
     precondition_outcome,
     unmet_requirement,
 )
-from migrator.engine.pysteps import PythonStepError, StepContext, TransactionOwned, load_function, step_owns_transaction
+from migrator.engine.pysteps import (PythonStepError, StepContext, TransactionOwned, load_function, rows_returned,
+                                      step_owns_transaction)
 from migrator.errors import MigratorError, StepFailed, StepInterrupted
 from migrator.plan.model import Phase, Step
 from migrator.report import CheckResult, RunReport, StepResult, plural, statement_span
@@ -723,12 +724,17 @@ class Runner:
             except TransactionOwned as e:
                 raise _StepFailure(f"{action.target}: {e}; the step's transaction was rolled back, nothing of it "
                                    "remains") from None
+            except PythonStepError as e:
+                raise _StepFailure(str(e)) from None
             except sa.exc.StatementError as e:
                 raise _StepFailure(f"{action.target}: {db_error(e)}") from None
             except Exception as e:  # the step's own code failed: a step failure, reported on one line
                 first = next((line.strip() for line in str(e).splitlines() if line.strip()), "")
                 raise _StepFailure(f"{action.target}: {type(e).__name__}" + (f": {first}" if first else "")) from None
-            return value if isinstance(value, int) and not isinstance(value, bool) else 0
+            try:
+                return rows_returned(action.target, value)
+            except PythonStepError as e:
+                raise _StepFailure(str(e)) from None
 
         if step.transaction:
             try:

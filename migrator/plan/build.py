@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 from migrator.errors import Issue, Location, PlanInvalid
 from migrator.plan import schema as plan_schema
 from migrator.plan.kinds import ACTION_KINDS, CHECK_KINDS
-from migrator.plan.loader import SourceMap, format_path, gc_paused, load_yaml
+from migrator.plan.loader import SourceMap, format_path, gc_paused, load_yaml, undecodable, undecodable_position
 from migrator.plan.variables import VariableError, as_text, references, substitute
 
 if TYPE_CHECKING:  # imported by _PlanBuilder.build, which validate never calls
@@ -306,10 +306,17 @@ class _PlanBuilder:
         if not self._check_file(relative, path, "SQL file"):
             return
         try:
-            with open(self._file(relative), encoding="utf-8-sig") as f:
-                substitute(f.read(), self.vars, self.environ)
-        except UnicodeDecodeError:
-            self._issue(path, f"SQL file {relative!r} is not UTF-8 text", "file")
+            with open(self._file(relative), "rb") as f:
+                raw = f.read()
+            text = raw.decode("utf-8-sig")
+            if not text.strip():  # as `sql: ""` is refused: a file saved empty, or the wrong file
+                self._issue(path, f"SQL file {relative!r} is empty", "file")
+                return
+            substitute(text, self.vars, self.environ)
+        except UnicodeDecodeError as e:
+            line, col = undecodable_position(raw, e)
+            self._issue(path, f"SQL file {relative!r} is not UTF-8 text (line {line}, column {col}: "
+                              f"{undecodable(raw, e)}); save it as UTF-8", "file")
         except OSError as e:
             self._issue(path, f"SQL file {relative!r} cannot be read: {e.strerror or e}", "file")
         except VariableError as e:

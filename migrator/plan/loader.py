@@ -12,6 +12,7 @@ YAML 1.2 allows: an alias names the latest node with its name.
 """
 from __future__ import annotations
 
+import codecs
 import gc
 import os
 import re
@@ -182,8 +183,29 @@ def read_text(path: str) -> str:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:
-        raise PlanInvalid([Issue(where, "", f"not UTF-8 text (byte {e.start}: {e.reason})", "io")]) from None
+        line, col = undecodable_position(raw, e)
+        raise PlanInvalid([Issue(Location(path, line, col), "", f"not UTF-8 text ({undecodable(raw, e)}); save it as UTF-8",
+                                 "io")]) from None
     return text
+
+
+def undecodable_position(raw: bytes, error: UnicodeDecodeError) -> tuple[int, int]:
+    """The 1-based line and column (in characters) of the first byte of ``raw`` that is
+    not UTF-8, from the error of ``raw.decode("utf-8-sig")``, so that an editor goes to
+    it (a Latin-1 ``é`` in a file saved in the wrong encoding)."""
+    at = _undecodable_at(raw, error)
+    start = raw.rfind(b"\n", 0, at) + 1
+    before = raw[start:at].decode("utf-8-sig" if start == 0 else "utf-8", "replace")
+    return raw.count(b"\n", 0, at) + 1, len(before) + 1
+
+
+def undecodable(raw: bytes, error: UnicodeDecodeError) -> str:
+    return f"byte 0x{raw[_undecodable_at(raw, error)]:02x}: {error.reason}"
+
+
+def _undecodable_at(raw: bytes, error: UnicodeDecodeError) -> int:
+    # utf-8-sig decodes what follows the byte order mark: its offsets start after it.
+    return error.start + (len(codecs.BOM_UTF8) if raw.startswith(codecs.BOM_UTF8) else 0)
 
 
 @contextmanager

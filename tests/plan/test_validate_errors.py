@@ -481,7 +481,7 @@ def test_load_plan_raises_one_planinvalid_naming_the_file(tmp_path):
         (b"", "empty file: a plan needs migrator, name and phases"),
         (b"   \n\n", "empty file: a plan needs migrator, name and phases"),
         (b"\x00\x01binary", "binary file (contains NUL bytes), not a YAML plan"),
-        (b"name: \xff\xfe\n", "not UTF-8 text (byte 6: invalid start byte)"),
+        (b"name: \xff\xfe\n", ":1:7: not UTF-8 text (byte 0xff: invalid start byte); save it as UTF-8"),
         (b"# only a comment\n", "empty document: a plan needs migrator, name and phases"),
     ],
     ids=["empty", "blank", "binary", "latin1", "comment-only"],
@@ -493,6 +493,25 @@ def test_unreadable_content_is_one_clear_line(tmp_path, content, message):
     assert len(lines) == 1
     assert lines[0].endswith(message)
     assert lines[0].startswith(str(path))
+
+
+def test_a_byte_that_is_not_utf8_is_located_by_line_and_column_in_a_plan_and_a_sql_file(tmp_path):
+    """A Latin-1 'é' (a file saved in the wrong encoding): the editor's line:col, after a byte order mark too."""
+    (tmp_path / "plan.yaml").write_bytes(b"\xef\xbb\xbfmigrator: 1\nname: caf\xe9\n")
+    assert api.validate([str(tmp_path / "plan.yaml")]).lines() == [
+        f"{tmp_path / 'plan.yaml'}:2:10: not UTF-8 text (byte 0xe9: invalid continuation byte); save it as UTF-8"]
+    (tmp_path / "plan.yaml").write_text(_plan("phases:\n  - id: p\n    steps:\n      - id: s\n        sql_file: x.sql\n"))
+    (tmp_path / "x.sql").write_bytes(b"\xef\xbb\xbfSELECT 1;\r\nSELECT '\xe9t\xe9';\r\n")
+    [line] = api.validate([str(tmp_path / "plan.yaml")]).lines()
+    assert line.endswith(": phases[0].steps[0].sql_file: SQL file 'x.sql' is not UTF-8 text "
+                         "(line 2, column 9: byte 0xe9: invalid continuation byte); save it as UTF-8")
+
+
+def test_an_empty_sql_file_is_refused_as_an_empty_sql_string_is(tmp_path):
+    (tmp_path / "plan.yaml").write_text(_plan("phases:\n  - id: p\n    steps:\n      - id: s\n        sql_file: x.sql\n"))
+    (tmp_path / "x.sql").write_bytes(b"\xef\xbb\xbf \r\n\n")
+    [line] = api.validate([str(tmp_path / "plan.yaml")]).lines()
+    assert line.endswith(": phases[0].steps[0].sql_file: SQL file 'x.sql' is empty")
 
 
 def test_missing_file_and_directory(tmp_path):
