@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from migrator.errors import DatabaseUnavailable, Issue, MigratorError, PlanInvalid, UsageError
+from migrator.errors import DatabaseBusy, DatabaseUnavailable, Issue, MigratorError, PlanInvalid, UsageError
 
 # --- validate / schema / init ------------------------------------------------
 
@@ -220,13 +220,17 @@ def _confirmed(plan, confirm) -> frozenset[str]:
 class _Database:
     """An engine, one connection and migrator's dialect object, for one command."""
 
-    def __init__(self, url: str | None, *, missing_file: str = "create"):
+    def __init__(self, url: str | None, *, missing_file: str = "create", read_only: bool = False):
         from migrator.db import create_engine, engine_dialect, mask, parse_url
         from migrator.dialects import get_dialect
+        from migrator.driver import SQLITE_BUSY_TIMEOUT, SQLITE_READ_BUSY_TIMEOUT
         from migrator.urls import resolve_url
 
         # missing_file: see create_engine; shown is the URL asked for either way.
-        self.engine = create_engine(url, missing_file=missing_file)
+        # read_only (plan, status, verify): a SQLite writer is waited for briefly, then named.
+        self.read_only = read_only
+        self.sqlite_timeout = SQLITE_READ_BUSY_TIMEOUT if read_only else SQLITE_BUSY_TIMEOUT
+        self.engine = create_engine(url, missing_file=missing_file, sqlite_timeout=self.sqlite_timeout)
         self.shown = mask(parse_url(resolve_url(url)))
         self.dialect = get_dialect(engine_dialect(self.engine))
 
@@ -245,6 +249,12 @@ class _Database:
             pass  # the connection is already gone; so is its lock
         self.engine.dispose()
         if isinstance(exc, DBAPIError):
+            if self.read_only and self.dialect.name == "sqlite":
+                from migrator.engine.lock import sqlite_busy, sqlite_file, sqlite_writer
+
+                database = sqlite_file(self.engine.url.database, self.engine.url.query)
+                if database and sqlite_busy(exc):
+                    raise DatabaseBusy(self.shown, sqlite_writer(database), self.sqlite_timeout) from None
             if self.dialect.names_no_database(exc):
                 raise DatabaseUnavailable(self.shown, first_line(exc)) from None
             # Permission denied, a lost connection, a server error outside any step:
@@ -334,12 +344,36 @@ def plan(path, url: str | None = None, *, variables: dict[str, str] | None = Non
             raise UsageError(f"--dialect {dialect}: {e}") from None
         return dry_run(the_plan, JournalState(), dialect_name(name), selection, confirmed=confirmed,
                        apply_command=command, resolve_command=resolve)
-    with _Database(url, missing_file="empty") as db:
+    with _Database(url, missing_file="empty", read_only=True) as db:
         state = _journal(journal_table).read_state(db.conn, db.dialect, the_plan.name)
         db.conn.rollback()
         report = dry_run(the_plan, state, db.dialect.name, selection, confirmed=confirmed, conn=db.conn,
                          apply_command=command, resolve_command=resolve)
+        report = _running_now(report, state, db)
     return replace(report, database=db.shown)
+
+
+def _running_now(report, state, db):
+    """The dry run, with each step the journal shows ``running`` said to be running now
+    when another run holds the migration lock (``plan`` takes no lock, so it reads a live
+    apply's progress rows): that step is in progress, not interrupted."""
+    from dataclasses import replace
+
+    from migrator.engine.lock import current_holder
+
+    running = {step for step, entry in state.entries.items() if entry.status == "running"}
+    if not running:
+        return report
+    holder = current_holder(db.conn, db.dialect)
+    if holder is None:
+        return report
+    why = f"running now: {holder} holds the migration lock; if that run stops here, apply then: "
+    phases = tuple(
+        replace(phase, steps=tuple(
+            replace(s, reason=why + s.reason) if s.step in running and s.verdict == "resume" else s
+            for s in phase.steps))
+        for phase in report.phases)
+    return replace(report, phases=phases)
 
 
 def apply(path, url: str | None = None, *, variables: dict[str, str] | None = None, phases=(), steps=(), skips=(),
@@ -416,7 +450,7 @@ def status(path, url: str | None = None, *, variables: dict[str, str] | None = N
     report = driver_status(the_plan, url, journal, selection)  # without loading SQLAlchemy, where it can
     if report is not None:
         return report
-    with _Database(url, missing_file="empty") as db:
+    with _Database(url, missing_file="empty", read_only=True) as db:
         state = journal.read_state(db.conn, db.dialect, the_plan.name)
         db.conn.rollback()
     return replace(status_report(the_plan, state, db.dialect.name, selection), database=db.shown)
@@ -442,7 +476,7 @@ def verify(path, url: str | None = None, *, variables: dict[str, str] | None = N
 
     the_plan = load(path, variables)
     selection = _selection(the_plan, phases, steps, skips, tags)
-    with _Database(url, missing_file="empty") as db:
+    with _Database(url, missing_file="empty", read_only=True) as db:
         state = _journal(journal_table).read_state(db.conn, db.dialect, the_plan.name)
         db.conn.rollback()
         report = verify_report(the_plan, state, db.dialect.name, selection, db.conn)

@@ -19,6 +19,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL, Engine, make_url
 
 from migrator.dialects import dialect_name, get_dialect
+from migrator.driver import SQLITE_BUSY_TIMEOUT
 from migrator.errors import DatabaseUnavailable, UsageError
 from migrator.urls import first_line, hide_query_password, mask_text, resolve_url
 
@@ -53,7 +54,8 @@ def mask(url: str | URL) -> str:
     return hide_query_password(url.render_as_string(hide_password=True))
 
 
-def create_engine(url: str | None, *, missing_file: str = "create", **kwargs) -> Engine:
+def create_engine(url: str | None, *, missing_file: str = "create", sqlite_timeout: float = SQLITE_BUSY_TIMEOUT,
+                  **kwargs) -> Engine:
     """An Engine for ``url`` (resolved as in :func:`resolve_url`), connection checked.
 
     Bad URLs, unknown drivers and unreachable servers raise errors with exit
@@ -62,7 +64,8 @@ def create_engine(url: str | None, *, missing_file: str = "create", **kwargs) ->
     (``apply``: connecting creates it), ``empty`` (``plan``, ``status``,
     ``verify`` only read: it is read as the empty database it would be, in
     memory, and not created) or ``error`` (``inspect``: a UsageError, since a
-    typo would otherwise report a clean database).
+    typo would otherwise report a clean database). ``sqlite_timeout``: seconds a
+    SQLite connection waits for a writer's lock before "database is locked".
     """
     parsed = parse_url(resolve_url(url))
     shown = mask(parsed)
@@ -77,7 +80,7 @@ def create_engine(url: str | None, *, missing_file: str = "create", **kwargs) ->
             # SQLAlchemy warns (on several lines of stderr) about URL options it ignores;
             # an option that does nothing is a mistake in the URL.
             warnings.simplefilter("error", sa_exc.SAWarning)
-            engine = sa.create_engine(parsed, **_engine_options(parsed), **kwargs)
+            engine = sa.create_engine(parsed, **_engine_options(parsed, sqlite_timeout), **kwargs)
     except sa_exc.NoSuchModuleError:
         raise UsageError(f"unknown database driver {parsed.drivername!r} in {shown}") from None
     except ImportError as e:
@@ -145,10 +148,10 @@ def _missing_sqlite_file(url: URL) -> bool:
     return bool(database) and database != ":memory:" and not os.path.exists(database)
 
 
-def _engine_options(url: URL) -> dict:
+def _engine_options(url: URL, sqlite_timeout: float = SQLITE_BUSY_TIMEOUT) -> dict:
     if url.get_backend_name() == "sqlite":
         # Wait for another writer instead of failing at once with "database is locked".
-        options: dict = {"connect_args": {"timeout": 30}}
+        options: dict = {"connect_args": {"timeout": sqlite_timeout}}
         if url.query.get("mode") == "memory":
             # An in-memory URI database lives as long as its one connection; SQLAlchemy
             # picks this pool for it today but asks (with a deprecation warning) to be told.

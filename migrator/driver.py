@@ -19,6 +19,12 @@ from typing import Any, Callable
 from migrator.errors import DatabaseUnavailable
 from migrator.urls import first_line
 
+#: How long a SQLite connection waits for another's write lock: a run that writes waits
+#: as long as the migration lock would (it must get through); the read-only commands
+#: (``plan``, ``status``, ``verify``) wait briefly, then say who is writing (exit 3).
+SQLITE_BUSY_TIMEOUT = 30
+SQLITE_READ_BUSY_TIMEOUT = 5
+
 #: Called with each statement a :class:`DriverConnection` executes (query counts in
 #: tests and benchmarks; the SQLAlchemy path has its ``before_cursor_execute`` event).
 statement_listeners: list[Callable[[str], None]] = []
@@ -57,10 +63,11 @@ class DriverTarget:
             return os.path.exists(self.database)
         return True
 
-    def connect(self) -> "DriverConnection | None":
+    def connect(self, sqlite_timeout: float = SQLITE_BUSY_TIMEOUT) -> "DriverConnection | None":
         """A connection; None when a SQLite file does not exist yet (that is for the
         SQLAlchemy path to create). An unreachable server raises DatabaseUnavailable
-        with the message the SQLAlchemy path gives."""
+        with the message the SQLAlchemy path gives. ``sqlite_timeout``: as
+        ``migrator.db.create_engine``'s (a read-only command waits less)."""
         if self.dialect == "sqlite":
             import sqlite3
             from urllib.parse import quote
@@ -68,7 +75,7 @@ class DriverTarget:
             try:
                 # mode=rw: never create the file here. isolation_level=None: no implicit
                 # BEGIN, as on the SQLAlchemy path (migrator.db).
-                conn = sqlite3.connect(f"file:{quote(self.database)}?mode=rw", uri=True, timeout=30,
+                conn = sqlite3.connect(f"file:{quote(self.database)}?mode=rw", uri=True, timeout=sqlite_timeout,
                                        isolation_level=None)
             except sqlite3.Error:
                 return None

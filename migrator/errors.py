@@ -120,6 +120,22 @@ class LockHeld(MigratorError):
         )
 
 
+class DatabaseBusy(MigratorError):
+    """A read-only command (``plan``, ``status``, ``verify``) cannot read a SQLite
+    database now: a writer (usually a running ``apply`` in a large step) holds its
+    exclusive lock, and SQLite lets nobody read until that transaction commits."""
+
+    exit_code = 3
+
+    def __init__(self, url: str, holder: str, waited: float):
+        self.holder = holder
+        self.waited = waited
+        super().__init__(
+            f"cannot read {url} now: {holder} is writing to it, and SQLite lets nobody read while a "
+            f"transaction writes that much; waited {waited:g}s (retry when its step commits)"
+        )
+
+
 class StepFailed(MigratorError):
     """A step's action or verification failed."""
 

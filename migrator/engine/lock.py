@@ -33,6 +33,7 @@ from migrator.errors import LockHeld, UsageError
 
 LOCK_NAME = "migrator"
 _POLL_SECONDS = 0.05
+_SQLITE_READONLY = 8  # SQLite's primary result code; extended codes keep it in the low byte
 
 
 def holder_label(purpose: str) -> str:
@@ -42,18 +43,19 @@ def holder_label(purpose: str) -> str:
 
 @contextmanager
 def acquire(conn, dialect: Dialect, timeout: float = 30.0, *, purpose: str = "apply",
-            database: str | None = None) -> Iterator[None]:
+            database: str | None = None, writes: bool = True) -> Iterator[None]:
     """Hold the migration lock for the ``with`` block (see the module docstring).
 
     ``conn`` is an SQLAlchemy Connection or a :class:`~migrator.driver.DriverConnection`
     (the lock's SQL is driver-level); ``database`` is the SQLite file, by default the
-    one of ``conn``'s engine.
+    one of ``conn``'s engine; ``writes`` False when the holder only reads (the no-op
+    apply's shortcut), so a SQLite file is not probed for writing.
     """
     if dialect.lock_kind == "file":
         if database is None:
             url = conn.engine.url
             database = sqlite_file(url.database, url.query)
-        with file_lock(database, timeout, purpose):
+        with file_lock(database, timeout, purpose, writes=writes):
             yield
         return
     start = time.monotonic()
@@ -132,7 +134,7 @@ def _last(value: str | Sequence[str]) -> str:
 
 
 @contextmanager
-def file_lock(database: str | None, timeout: float, purpose: str) -> Iterator[None]:
+def file_lock(database: str | None, timeout: float, purpose: str, *, writes: bool = True) -> Iterator[None]:
     """The SQLite lock: an exclusive OS lock on ``<database>.migrator-lock``; waits up to
     ``timeout`` seconds (0: one try), then raises LockHeld naming the holder."""
     if not database or database == ":memory:" or database.startswith("file::memory:"):
@@ -141,7 +143,9 @@ def file_lock(database: str | None, timeout: float, purpose: str) -> Iterator[No
         return
     import fcntl
 
-    path = sidecar_path(os.path.abspath(database))
+    # The real path: a symlink to the database (or a path through one) must find the
+    # same lock file as the file's own name, or two runs would both hold "the" lock.
+    path = sidecar_path(os.path.realpath(database))
     try:
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     except OSError as e:  # a read-only folder, a directory in the way: one line, exit 2
@@ -157,7 +161,7 @@ def file_lock(database: str | None, timeout: float, purpose: str) -> Iterator[No
                 if waited >= timeout:
                     raise LockHeld(_file_holder(path), round(waited, 1), kind="file") from None
                 time.sleep(min(_POLL_SECONDS, max(timeout - waited, 0.0)))
-        _wait_for_write_lock(database, start, timeout)
+        _wait_for_write_lock(database, start, timeout, purpose if writes else None)
         _write_holder(fd, f"{holder_label(purpose)} since {now():%Y-%m-%d %H:%M:%S} UTC\n")
         try:
             yield
@@ -168,13 +172,16 @@ def file_lock(database: str | None, timeout: float, purpose: str) -> Iterator[No
         os.close(fd)
 
 
-def _wait_for_write_lock(database: str, start: float, timeout: float) -> None:
+def _wait_for_write_lock(database: str, start: float, timeout: float, purpose: str | None = "apply") -> None:
     """Wait, within the same ``timeout``, for the database's own write lock when a
     connection that is not a migrator holds it (a long transaction, a ``sqlite3``
     shell): like another migrator, it makes ``apply`` wait and then exit 3, rather
     than fail at its first write with "database is locked". Probed on a connection
     of its own, so the run's connection holds no read lock that SQLite would refuse
-    to upgrade without waiting."""
+    to upgrade without waiting. A database that cannot be written (a read-only file,
+    or a read-only folder where SQLite cannot create its rollback journal) is a
+    UsageError (exit 2) here, before anything runs, rather than the failure of the
+    first step with a journal that cannot record it (``purpose`` None: not probed)."""
     import sqlite3
 
     if not os.path.exists(database):
@@ -186,8 +193,17 @@ def _wait_for_write_lock(database: str, start: float, timeout: float) -> None:
         return  # the run's own connection says what is wrong with the file
     try:
         probe.execute("BEGIN IMMEDIATE")
-        probe.execute("ROLLBACK")
+        try:
+            if purpose is not None:
+                # BEGIN IMMEDIATE succeeds on a read-only file: a write that is rolled back
+                # proves the file and its folder (the rollback journal) take writes.
+                probe.execute('CREATE TABLE "migrator_write_probe" (x INTEGER)')
+        finally:
+            probe.execute("ROLLBACK")
     except sqlite3.OperationalError as e:
+        if getattr(e, "sqlite_errorcode", 0) & 0xFF == _SQLITE_READONLY:
+            raise UsageError(f"cannot {purpose}: the SQLite database {database} is read-only ({e}; "
+                             "check the permissions of the file and of its folder); nothing was changed") from None
         if "locked" not in str(e) and "busy" not in str(e):
             return
         raise LockHeld("another connection holding the SQLite database's write lock (not a migrator run)",
@@ -196,6 +212,61 @@ def _wait_for_write_lock(database: str, start: float, timeout: float) -> None:
         return
     finally:
         probe.close()
+
+
+_SQLITE_BUSY_CODES = (5, 6)  # SQLITE_BUSY, SQLITE_LOCKED
+
+
+def sqlite_busy(error: BaseException) -> bool:
+    """True for SQLite's "database is locked" (another connection holds the lock),
+    raised by sqlite3 or wrapped by SQLAlchemy."""
+    error = getattr(error, "orig", None) or error
+    code = getattr(error, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in _SQLITE_BUSY_CODES
+    return "database is locked" in str(error)
+
+
+def sqlite_writer(database: str) -> str:
+    """Who holds a SQLite database's write lock, for a reader that could not read it:
+    the migrator run named in the lock file, or a connection that is not a migrator."""
+    return file_lock_holder(database) or "another connection (not a migrator run)"
+
+
+def current_holder(conn, dialect: Dialect) -> str | None:
+    """Who holds the migration lock of ``conn``'s database now, looked at and never taken;
+    None when nobody does (or when the server will not say)."""
+    if dialect.lock_kind == "file":
+        url = conn.engine.url
+        database = sqlite_file(url.database, url.query)
+        return file_lock_holder(database) if database else None
+    from sqlalchemy.exc import DBAPIError
+
+    try:
+        return dialect.lock_holder(conn, LOCK_NAME)
+    except DBAPIError:  # no right to read who holds it: say nothing more
+        return None
+    finally:
+        conn.rollback()
+
+
+def file_lock_holder(database: str) -> str | None:
+    """Who holds the migration lock of a SQLite file now, without taking it (a shared
+    lock tried and let go at once); None when nobody does. For the read-only commands,
+    which tell a step another run is executing now from one a dead run left ``running``."""
+    import fcntl
+
+    path = sidecar_path(os.path.realpath(database))
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            try:
+                fcntl.flock(f.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except BlockingIOError:  # held: the file says by whom
+                return f.read().strip() or f"a migrator run (lock file {path})"
+            fcntl.flock(f.fileno(), fcntl.LOCK_UN)
+    except OSError:
+        pass
+    return None
 
 
 def _write_holder(fd: int, text: str) -> None:

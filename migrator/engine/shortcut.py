@@ -21,12 +21,13 @@ from contextlib import closing
 from dataclasses import replace
 
 from migrator.dialects import Dialect, get_dialect
-from migrator.driver import DriverConnection, DriverTarget, driver_target
+from migrator.driver import (SQLITE_BUSY_TIMEOUT, SQLITE_READ_BUSY_TIMEOUT, DriverConnection, DriverTarget,
+                             driver_target)
 from migrator.engine.journal import SCHEMA_VERSION, Journal
-from migrator.engine.lock import acquire
+from migrator.engine.lock import acquire, sqlite_busy, sqlite_writer
 from migrator.engine.outcomes import settled_report, status_report
 from migrator.engine.planner import JournalState, Selection, decide
-from migrator.errors import LockHeld
+from migrator.errors import DatabaseBusy, LockHeld
 from migrator.plan.model import Plan
 from migrator.report import RunReport
 from migrator.urls import resolve_url
@@ -71,7 +72,7 @@ def _read_journal(url: str | None, journal: Journal, plan: str, *,
         # No database file, so no journal: a read-only command must not create the file
         # (connecting through SQLAlchemy would).
         return JournalState({}, exists=False), dialect, target
-    conn = target.connect()
+    conn = target.connect(SQLITE_BUSY_TIMEOUT if locked else SQLITE_READ_BUSY_TIMEOUT)
     if conn is None:
         return None
     with closing(conn):
@@ -80,13 +81,22 @@ def _read_journal(url: str | None, journal: Journal, plan: str, *,
                 state = _journal_state(conn, dialect, journal, plan)
             else:
                 # One try (timeout 0): waiting, and naming who holds it, is the full path's job.
-                with acquire(conn, dialect, 0, purpose="apply", database=target.database):
+                with acquire(conn, dialect, 0, purpose="apply", database=target.database, writes=False):
                     state = _journal_state(conn, dialect, journal, plan)
         except LockHeld:
             return None
+        except _Busy:  # a SQLite writer holds the file
+            if locked:
+                return None  # the full path waits for it
+            # status: say who is writing rather than wait again on the full path
+            raise DatabaseBusy(target.shown, sqlite_writer(target.database), SQLITE_READ_BUSY_TIMEOUT) from None
         except conn.errors:  # the connection failed midway (its session lock is gone with it):
             return None  # the full path connects again and, if it must, says what is wrong
     return None if state is None else (state, dialect, target)
+
+
+class _Busy(Exception):
+    """A SQLite writer kept the journal from being read (``status``: say so, exit 3)."""
 
 
 def _journal_state(conn: DriverConnection, dialect: Dialect, journal: Journal, plan: str) -> JournalState | None:
@@ -95,7 +105,9 @@ def _journal_state(conn: DriverConnection, dialect: Dialect, journal: Journal, p
         if journal.read_version(conn, dialect) != str(SCHEMA_VERSION):
             return None
         return journal.read_state(conn, dialect, plan, known_to_exist=True)
-    except conn.errors:  # no journal table yet (the full path creates it)
+    except conn.errors as e:  # no journal table yet (the full path creates it)
+        if dialect.name == "sqlite" and sqlite_busy(e):
+            raise _Busy() from e
         return None
     finally:
         conn.rollback()

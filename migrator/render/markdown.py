@@ -257,7 +257,7 @@ def _status(report: RunReport) -> list[str]:
                 ]
             )
         lines += [_phase_heading(phase), ""]
-        lines += table(["Step", "State", "Applied at", "By", "Duration", "Drift"], rows) + [""]
+        lines += table(["Step", "State", "Finished at", "By", "Duration", "Drift"], rows) + [""]
         notes = [(s.step, s.journal_message) for s in phase.steps if s.journal_message]
         lines += [f"- {code(step)}: {text(msg)}" for step, msg in notes] + ([""] if notes else [])
         if phase.reverify:

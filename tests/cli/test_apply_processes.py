@@ -220,6 +220,36 @@ def test_the_second_apply_gives_up_after_the_lock_timeout_with_exit_3_naming_the
     assert "waited 0.2s" in second.stderr and "Traceback" not in second.stderr
 
 
+def test_plan_and_status_mid_run_show_the_live_step_running_now_and_read_without_waiting(db_url, tmp_path):
+    # plan takes no lock, so it reads a live apply's `running` row; it used to call that
+    # step "interrupted" as if its run had died. status shows the progress so far.
+    import json
+
+    plan = write(tmp_path, BATCH_PLAN.replace("pause: 40ms", "pause: 300ms"))
+    first = start("--database", db_url, "apply", plan, cwd=tmp_path)
+    try:
+        wait_for(db_url, "SELECT status, batches_done FROM migrator_journal WHERE step = 'count-up'",
+                 lambda rows: rows and rows[-1][0] == "running" and (rows[-1][1] or 0) >= 1)
+        began = time.monotonic()
+        dry = migrator("--database", db_url, "plan", plan, "--format", "json", cwd=tmp_path)
+        status = migrator("--database", db_url, "status", plan, cwd=tmp_path)
+        assert time.monotonic() - began < 8  # neither waited for the run (the interpreter starts take most of it)
+        assert dry.returncode == 0 and status.returncode == 0, dry.stderr + status.stderr
+        steps = {s["step"]: s for ph in json.loads(dry.stdout)["phases"] for s in ph["steps"]}
+        reason = steps["count-up"]["reason"]
+        assert steps["count-up"]["verdict"] == "resume"
+        assert reason.startswith("running now: ") and "holds the migration lock" in reason, reason
+        assert "migrator apply" in reason or "MySQL connection" in reason, reason
+        assert "batches" in status.stdout and "rows so far" in status.stdout, status.stdout
+    finally:
+        first.kill()
+        first.wait(timeout=10)
+    # The run is gone: the same row is an interrupted step again, nothing more.
+    dry = migrator("--database", db_url, "plan", plan, "--format", "json", cwd=tmp_path)
+    steps = {s["step"]: s for ph in json.loads(dry.stdout)["phases"] for s in ph["steps"]}
+    assert steps["count-up"]["reason"].startswith("interrupted after "), steps["count-up"]["reason"]
+
+
 def test_passwords_never_appear_in_output(pg_url, tmp_path):
     plan = write(tmp_path, MANUAL_PLAN)
     with_password = pg_url.replace("root@", "root:s3cr3t-pw@")

@@ -130,3 +130,143 @@ def test_an_in_memory_sqlite_uri_takes_no_file_lock(tmp_path, monkeypatch):
         finally:
             engine.dispose()
     assert list(tmp_path.iterdir()) == []
+
+
+# --- SQLite: symlinks and read-only databases ------------------------------------------------
+
+
+def test_a_symlink_to_the_sqlite_database_takes_the_same_lock_as_its_own_name(tmp_path, monkeypatch):
+    # Two applies, one through a symlink, used to lock two different files and run the
+    # same steps at once (a batch applied twice, a CREATE TABLE failing in the second).
+    from migrator.engine.lock import file_lock
+
+    (tmp_path / "data").mkdir()
+    database = tmp_path / "data" / "x.db"
+    database.write_bytes(b"")
+    (tmp_path / "link.db").symlink_to(database)
+    monkeypatch.chdir(tmp_path)
+    with file_lock(str(database), 0, "apply"):
+        with pytest.raises(LockHeld):
+            with file_lock("link.db", 0, "apply"):
+                pass
+    assert not (tmp_path / "link.db.migrator-lock").exists()
+    assert (tmp_path / "data" / "x.db.migrator-lock").exists()
+
+
+def _without_file_permission_override() -> list[str]:
+    """A command prefix under which the permission bits apply: nothing for an ordinary
+    user; for root, setpriv without the capabilities that let it write anything."""
+    import shutil
+
+    if os.geteuid() != 0:
+        return []
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        pytest.skip("running as root without setpriv: file permissions cannot be enforced")
+    caps = "-dac_override,-dac_read_search,-fowner"
+    return [setpriv, f"--bounding-set={caps}", f"--inh-caps={caps}", "--"]
+
+
+@pytest.mark.parametrize("read_only", ["file", "folder"])
+def test_a_read_only_sqlite_database_is_one_line_exit_2_and_nothing_written(tmp_path, write_plan, read_only):
+    import sqlite3
+    import stat
+    import subprocess
+    import sys
+
+    from migrator import api
+
+    folder = tmp_path / "data"
+    folder.mkdir()
+    database = folder / "x.db"
+    plan = write_plan("""
+    migrator: 1
+    name: demo
+    phases:
+      - id: p
+        steps:
+          - id: a
+            sql: CREATE TABLE a (id INTEGER)
+            rollback: DROP TABLE a
+          - id: b
+            sql: CREATE TABLE b (id INTEGER)
+            rollback: DROP TABLE b
+    """)
+    url = f"sqlite:///{database}"
+    assert api.apply(plan, url, steps=("a",)).ok
+    before = database.read_bytes()
+    if read_only == "file":
+        database.chmod(0o444)
+    else:
+        folder.chmod(0o555)  # the lock file is there already; SQLite cannot create its rollback journal
+    try:
+        prefix = _without_file_permission_override()
+        for args in (["apply", plan], ["rollback", plan, "--last", "1", "--yes"], ["resolve", plan, "b", "--applied"]):
+            done = subprocess.run([*prefix, sys.executable, "-m", "migrator", "--database", url, *args],
+                                  capture_output=True, text=True, timeout=60)
+            assert done.returncode == 2, (args, done.stdout, done.stderr)
+            lines = done.stderr.strip().splitlines()
+            assert len(lines) == 1 and "is read-only" in lines[0] and "nothing was changed" in lines[0], done.stderr
+            assert "Traceback" not in done.stderr
+        # The read-only commands read it as ever.
+        status = subprocess.run([*prefix, sys.executable, "-m", "migrator", "--database", url, "status", plan],
+                                capture_output=True, text=True, timeout=60)
+        assert status.returncode == 0 and "1 applied, 1 pending" in status.stdout, status.stdout + status.stderr
+    finally:
+        folder.chmod(stat.S_IRWXU)
+        database.chmod(0o644)
+    assert database.read_bytes() == before
+    with sqlite3.connect(database) as conn:
+        assert conn.execute("SELECT step, status FROM migrator_journal").fetchall() == [("a", "applied")]
+
+
+def test_the_read_only_commands_name_a_sqlite_writer_after_a_short_wait_exit_3(tmp_path, write_plan, monkeypatch, capsys):
+    # A step that writes a lot holds SQLite's exclusive lock until it commits, and nobody
+    # can read the file meanwhile. plan/status/verify used to wait 30 s (status twice that)
+    # and then fail with "database error ...: database is locked", exit 1.
+    import sqlite3
+    from contextlib import nullcontext
+
+    import migrator.driver
+    import migrator.engine.shortcut
+    from migrator import api
+    from migrator.cli import main
+    from migrator.engine.lock import file_lock
+    from migrator.errors import DatabaseBusy
+
+    monkeypatch.setattr(migrator.driver, "SQLITE_READ_BUSY_TIMEOUT", 0.2)
+    monkeypatch.setattr(migrator.engine.shortcut, "SQLITE_READ_BUSY_TIMEOUT", 0.2)
+    database = tmp_path / "x.db"
+    url = f"sqlite:///{database}"
+    plan = write_plan("""
+    migrator: 1
+    name: demo
+    phases:
+      - id: p
+        steps:
+          - id: a
+            sql: CREATE TABLE a (id INTEGER)
+            verify:
+              - table_exists: a
+    """)
+    assert api.apply(plan, url).ok
+    for holder, locked in (("another connection (not a migrator run)", False), ("migrator apply by ", True)):
+        with file_lock(str(database), 0, "apply") if locked else nullcontext():
+            writer = sqlite3.connect(database, isolation_level=None)
+            writer.execute("BEGIN EXCLUSIVE")
+            try:
+                for command in (api.status, api.plan, api.verify):
+                    start = time.monotonic()
+                    with pytest.raises(DatabaseBusy) as e:
+                        command(plan, url)
+                    assert time.monotonic() - start < 3
+                    assert e.value.exit_code == 3 and e.value.holder.startswith(holder), (command, str(e.value))
+                    assert str(e.value).startswith(f"cannot read {url} now: {holder}")
+                if not locked:
+                    assert main(["--database", url, "status", plan]) == 3
+                    err = capsys.readouterr().err
+                    assert err.count("\n") == 1 and err.startswith(f"migrator: cannot read {url} now: another connection")
+            finally:
+                writer.execute("ROLLBACK")
+                writer.close()
+    assert api.status(plan, url).ok
