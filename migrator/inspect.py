@@ -19,18 +19,23 @@ matched nothing more):
   (``authorId`` -> ``author``, ``eventTypeId`` -> ``event_type``);
 - a table is named by the stem, singular or plural (``user``, ``users``,
   ``categories`` for ``category``, ``people`` for ``person`` and the other common
-  irregular plurals of :data:`IRREGULAR_PLURALS`), compared without regard to case; failing
+  irregular plurals of :data:`IRREGULAR_PLURALS`), compared without regard to case
+  and with PascalCase table names read as snake case (``EventTypes``); failing
   that, stems in :data:`USER_ALIASES` (``owner_id``, ``author_id``, ...) point
   at ``users``/``user`` when such a table exists. No other guessing:
   ``parent_id`` finds nothing unless a ``parents`` table exists;
 - that table's primary key is a single column of the same type family
-  (integer, text, uuid...; the families of ``column_exists.type``) and, on
+  (integer, text, uuid...; the families of ``column_exists.type``; a type of
+  no family, such as ``int[]`` or ``inet``, only the same type) and, on
   MySQL/MariaDB, where InnoDB refuses any other key, of the same integer size
   and signedness;
 - the column is not already part of a foreign key, and is not named after its
   own table (``users.user_id`` is an alternate key, not a self-reference).
 
-migrator's own journal table is left out.
+migrator's own journal table is left out, and so are PostgreSQL partitions (their
+partitioned table carries the keys and indexes). On MySQL/MariaDB a table that can
+hold no foreign key (MyISAM, Aria, MEMORY; a partitioned table) is neither side of a
+missing one.
 """
 from __future__ import annotations
 
@@ -181,13 +186,20 @@ def inspect_database(conn: sa.Connection, *, ignore: frozenset[str] | set[str] =
     db_dialect = get_dialect(dialect)
     families = db_dialect.type_families
     insp = sa.inspect(conn)
-    tables = sorted(t for t in insp.get_table_names() if t not in ignore)
+    # Partitions take their keys and indexes from their partitioned table; MyISAM and
+    # the like hold no foreign key (MySQL accepts one and drops it).
+    partitions, no_fk_tables = db_dialect.read_inspect_exclusions(conn, insp.default_schema_name)
+    tables = sorted(t for t in insp.get_table_names() if t not in ignore and t not in partitions)
     # get_multi_* read every table in one query where the dialect supports it.
     columns = _by_table(insp.get_multi_columns(), tables)
     pks = _by_table(insp.get_multi_pk_constraint(), tables)
     fks = _by_table(insp.get_multi_foreign_keys(), tables)
     indexes = _by_table(insp.get_multi_indexes(), tables)
     uniques = _by_table(insp.get_multi_unique_constraints(), tables)
+    # An index the database does not use (PostgreSQL's INVALID one, left by a failed
+    # CREATE INDEX CONCURRENTLY) covers nothing, as for index_exists.
+    invalid = {(row[0], row[1]) for row in db_dialect.read_indexes(conn, insp.default_schema_name, tables)
+               if len(row) > 5 and row[5] is False}
 
     def pk_of(table: str) -> tuple[str, ...]:
         return tuple((pks.get(table) or {}).get("constrained_columns") or ())
@@ -195,7 +207,8 @@ def inspect_database(conn: sa.Connection, *, ignore: frozenset[str] | set[str] =
     def leading_columns(table: str) -> list[tuple[str, ...]]:
         """Column lists of every index-like structure on ``table``."""
         found = [pk_of(table)] if pk_of(table) else []
-        found += [tuple(ix.get("column_names") or ()) for ix in indexes.get(table, ())]
+        found += [tuple(ix.get("column_names") or ()) for ix in indexes.get(table, ())
+                  if (table, ix.get("name")) not in invalid]
         found += [tuple(uq.get("column_names") or ()) for uq in uniques.get(table, ())]
         return found
 
@@ -206,7 +219,9 @@ def inspect_database(conn: sa.Connection, *, ignore: frozenset[str] | set[str] =
     def family(column: dict) -> frozenset[str]:
         return families(_type_name(column["type"], conn.dialect))
 
-    by_lower = {t.lower(): t for t in tables}
+    # "EventTypes" (Sequelize, Prisma) is found as event_types; an exact name comes first.
+    by_lower = {_CAMEL_BOUNDARY.sub("_", t).lower(): t for t in tables}
+    by_lower.update({t.lower(): t for t in tables})
     missing: list[MissingForeignKey] = []
     unindexed: list[UnindexedForeignKey] = []
     no_pk: list[TableWithoutPrimaryKey] = []
@@ -227,13 +242,15 @@ def inspect_database(conn: sa.Connection, *, ignore: frozenset[str] | set[str] =
             if target is None:
                 continue
             target_pk = pk_of(target)
-            if target == table or len(target_pk) != 1:
+            if target == table or len(target_pk) != 1 or {table, target} & no_fk_tables:
                 continue
             target_col = next((c for c in columns.get(target, ()) if c["name"] == target_pk[0]), None)
-            if target_col is None or not _compatible(family(column), family(target_col)):
+            if target_col is None:
                 continue
-            if not db_dialect.can_reference(_type_name(column["type"], conn.dialect),
-                                            _type_name(target_col["type"], conn.dialect)):
+            type_name, target_type_name = (_type_name(c["type"], conn.dialect) for c in (column, target_col))
+            if not _compatible(family(column), family(target_col), type_name, target_type_name):
+                continue
+            if not db_dialect.can_reference(type_name, target_type_name):
                 continue
             missing.append(
                 MissingForeignKey(
@@ -264,9 +281,12 @@ def _type_name(type_: sa.types.TypeEngine, dialect: sa.Dialect) -> str:
         return ""
 
 
-def _compatible(a: frozenset[str], b: frozenset[str]) -> bool:
-    # An untyped SQLite column (no family) takes any value, so it is not evidence against.
-    return not a or not b or bool(a & b)
+def _compatible(a: frozenset[str], b: frozenset[str], a_type: str, b_type: str) -> bool:
+    # A type of no family (a PostgreSQL array, inet, an enum type) matches only itself:
+    # int[] against int fails the orphan count (no = operator) and the key alike.
+    if a and b:
+        return bool(a & b)
+    return a_type.lower() == b_type.lower()
 
 
 def reference_stem(column: str) -> str | None:
@@ -549,7 +569,12 @@ _CREATE_HEAD = re.compile(
 def _add_constraint_to_create(create_sql: str, clause: str) -> str:
     # The column list ends at the last ")": table options (WITHOUT ROWID, STRICT) hold none.
     end = create_sql.rstrip().rfind(")")
-    return create_sql[:end].rstrip() + f",\n  {clause}\n" + create_sql[end:]
+    head = create_sql[:end].rstrip()
+    if "--" in head.rsplit("\n", 1)[-1]:
+        # The last column ends in a line comment ("user_id INTEGER -- the author"): a comma
+        # after it would be commented out, so the new clause starts on a line of its own.
+        return head + f"\n  , {clause}\n" + create_sql[end:]
+    return head + f",\n  {clause}\n" + create_sql[end:]
 
 
 def _sqlite_rebuild(table: SqliteTable, create_sql: str, sa_dialect: sa.Dialect) -> str:

@@ -140,6 +140,12 @@ class Dialect:
         ``referenced_type_name``, once their type families agree (``inspect`` checks those)."""
         return True
 
+    def read_inspect_exclusions(self, conn, schema: str) -> tuple[frozenset[str], frozenset[str]]:
+        """For ``inspect``: (the tables of ``schema`` that are partitions of another, whose
+        keys and indexes come from that table; the tables whose storage engine cannot hold
+        or be the target of a foreign key)."""
+        return frozenset(), frozenset()
+
     def names_no_database(self, error: BaseException) -> bool:
         """Whether a driver error says the URL names something that is not a database of
         this kind (bad input, exit 2, like an unreachable server) rather than a failure

@@ -70,6 +70,12 @@ class MysqlDialect(Dialect):
         a, b = integer(type_name), integer(referenced_type_name)
         return a is None or b is None or a == b
 
+    def read_inspect_exclusions(self, conn, schema: str) -> tuple[frozenset[str], frozenset[str]]:
+        # Only InnoDB (and NDB) keep foreign keys: MyISAM, Aria, MEMORY... accept
+        # ADD FOREIGN KEY and silently drop it; a partitioned table refuses one (error 1506).
+        rows = _catalog_rows(conn, _MY_NO_FOREIGN_KEYS, schema, None)
+        return frozenset(), frozenset(name for (name,) in rows)
+
     def same_fk_action(self, found: str, expected: str) -> bool:
         # InnoDB treats NO ACTION as RESTRICT, and MariaDB reports an unspecified action as RESTRICT.
         def alias(action: str) -> str:
@@ -137,6 +143,11 @@ def _catalog_rows(conn, sql: str, schema: str, tables: list[str] | None):
 
 
 _MY_TABLES = "SELECT TABLE_NAME, TABLE_TYPE FROM information_schema.TABLES WHERE TABLE_SCHEMA = :schema"
+_MY_NO_FOREIGN_KEYS = (
+    "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = :schema"
+    " AND TABLE_TYPE = 'BASE TABLE' AND (UPPER(ENGINE) NOT IN ('INNODB', 'NDBCLUSTER', 'NDB')"
+    " OR LOCATE('partitioned', COALESCE(CREATE_OPTIONS, '')) > 0)"
+)
 _MY_COLUMNS = (
     "SELECT TABLE_NAME, COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE, NULL FROM information_schema.COLUMNS"
     " WHERE TABLE_SCHEMA = :schema AND TABLE_NAME IN :names ORDER BY TABLE_NAME, ORDINAL_POSITION"

@@ -40,6 +40,11 @@ class PostgresqlDialect(Dialect):
             for n, t, rs, rt, action, cols, rcols in _catalog_rows(conn, _PG_FOREIGN_KEYS, schema, tables)
         ]
 
+    def read_inspect_exclusions(self, conn, schema: str) -> tuple[frozenset[str], frozenset[str]]:
+        # A partition (relispartition) gets its keys and indexes from its partitioned table.
+        partitions = frozenset(name for (name,) in _catalog_rows(conn, _PG_PARTITIONS, schema, None))
+        return partitions, frozenset()
+
     def insert_returning_id(self, conn, statement: str, parameters: dict, key: str) -> int:
         # psycopg's lastrowid is the row's OID (none for ordinary tables): ask for the key.
         return int(conn.exec_driver_sql(f"{statement} RETURNING {self.quote(key)}", parameters).scalar_one())
@@ -112,6 +117,7 @@ _PG_RELATION = """
     WHERE n.nspname = :schema"""
 # Tables (ordinary, partitioned, foreign) and views (plain, materialized); not sequences.
 _PG_RELKINDS = " AND c.relkind IN ('r', 'p', 'f', 'v', 'm')"
+_PG_PARTITIONS = "SELECT c.relname FROM pg_catalog.pg_class c" + _PG_RELATION + " AND c.relispartition"
 _PG_TABLES = "SELECT c.relname, c.relkind IN ('v', 'm') FROM pg_catalog.pg_class c" + _PG_RELATION + _PG_RELKINDS
 # current_schemas(true) is the lookup order of relation names, pg_temp_N first once the
 # session has one; pg_catalog is left out (a plan's tables are the user's).
