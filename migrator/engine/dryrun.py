@@ -59,9 +59,13 @@ def dry_run(
             xp = decide(plan, state, dialect, selection, confirmed=confirmed, precondition_outcomes=outcomes,
                         resolve_command=resolve)
     phases = []
+    proofs = _not_null_proofs()  # the SET NOT NULL recipe, followed across the plan's steps
     for phase in plan.phases:
         steps = []
         for d in xp.for_phase(phase.id):
+            if not d.selected or d.verdict not in _SHOWS_SQL:
+                if d.verdict != "not_applicable":
+                    proofs.note_step(d.step, dialect)
             if not d.selected:
                 continue
             statements = step_statements(d.step, dialect) if d.verdict in _SHOWS_SQL else ()
@@ -77,7 +81,7 @@ def dry_run(
             result = base_result(d, statements=statements, first_statement=first + 1,
                                  preconditions=step_checks.get(d.step.id, ()), reason=reason)
             if d.verdict in _SHOWS_SQL:
-                result = replace(result, findings=_findings(d.step, dialect, statements))
+                result = replace(result, findings=_findings(d.step, dialect, statements, proofs))
             steps.append(result)
         if steps:
             phases.append(PhaseResult(
@@ -92,10 +96,16 @@ def dry_run(
     )
 
 
-def _findings(step, dialect: str, statements) -> tuple:
+def _findings(step, dialect: str, statements, proofs) -> tuple:
     from migrator.lint import lint_step
 
-    return lint_step(step, dialect, list(statements))
+    return lint_step(step, dialect, list(statements), proofs=proofs)
+
+
+def _not_null_proofs():
+    from migrator.lint import NotNullProofs
+
+    return NotNullProofs()
 
 
 def _evaluate_preconditions(xp: ExecutionPlan, conn, state: JournalState, step_checks, phase_checks, halts) -> dict:

@@ -13,13 +13,57 @@ from migrator.report import Finding
 if TYPE_CHECKING:
     from migrator.plan.model import Plan, Step
 
-__all__ = ["RULES", "Rule", "lint_plan", "lint_step", "lint_dialect"]
+__all__ = ["RULES", "Rule", "NotNullProofs", "lint_plan", "lint_step", "lint_dialect"]
 
 #: Actions whose effect ``no-rollback`` cares about (manual and check steps change nothing).
 _CHANGING_ACTIONS = ("sql", "sql_file", "batch", "python")
 
 
-def lint_step(step: Step, dialect: str, statements: list[str] | None = None) -> tuple[Finding, ...]:
+class NotNullProofs:
+    """The recipe that makes ``SET NOT NULL`` safe on PostgreSQL 12+, followed across
+    the steps of a plan (as squawk follows it across a file): ``ADD CONSTRAINT c CHECK
+    (col IS NOT NULL) NOT VALID``, then ``VALIDATE CONSTRAINT c`` outside the transaction
+    that added it (a later step, or the same step with ``transaction: false``). Once
+    validated, ``SET NOT NULL`` on that column proves itself from the check without a scan.
+    """
+
+    def __init__(self) -> None:
+        self._pending: dict[tuple[str, str], tuple[str, str]] = {}  # (table, constraint) -> (column, step)
+        self._valid: dict[tuple[str, str], str] = {}  # (table, constraint) -> column
+
+    def proves(self, table: str, column: str) -> bool:
+        """Whether a validated check proves ``column`` of ``table`` holds no NULL."""
+        return (_last_part(table), column) in {(t, c) for (t, _), c in self._valid.items()}
+
+    def note(self, facts: _a.Facts, step: Step) -> None:
+        """Take in what one statement of ``step`` does to the checks."""
+        for table, constraint, column in facts.not_null_checks:
+            self._pending[(_last_part(table), constraint)] = (column, step.id)
+        for table, constraint in facts.validated:
+            key = (_last_part(table), constraint)
+            column, added_in = self._pending.get(key, ("", ""))
+            if column and (added_in != step.id or not step.transaction):
+                self._valid[key] = column
+        for table, constraint in facts.dropped_constraints:
+            key = (_last_part(table), constraint)
+            self._pending.pop(key, None)
+            self._valid.pop(key, None)
+
+    def note_step(self, step: Step, dialect: str) -> None:
+        """Take in a whole step that is not linted now (e.g. applied already)."""
+        from migrator.sql.split import statements_of
+
+        try:
+            statements = statements_of(step.action, dialect)
+        except Exception:  # a missing sql_file: validate reports it; nothing to learn here
+            return
+        for statement in statements:
+            self.note(_a.analyze(statement, dialect), step)
+
+
+def lint_step(
+    step: Step, dialect: str, statements: list[str] | None = None, *, proofs: NotNullProofs | None = None
+) -> tuple[Finding, ...]:
     """The risk findings of one step for ``dialect`` (an SQLAlchemy dialect name).
 
     Args:
@@ -28,6 +72,8 @@ def lint_step(step: Step, dialect: str, statements: list[str] | None = None) -> 
         dialect: the dialect the statements are parsed and judged for.
         statements: the step's statements, when the caller has split them
             already; by default they are split from the step's action.
+        proofs: the NOT NULL checks that the plan's earlier steps validated; it
+            takes in this step's too. By default only this step's count.
 
     Returns:
         Findings in statement order (per statement in rule order), then the
@@ -40,11 +86,14 @@ def lint_step(step: Step, dialect: str, statements: list[str] | None = None) -> 
         statements = statements_of(step.action, dialect)
     findings: list[Finding] = []
     analysed = [_a.analyze(s, dialect) for s in statements]
+    if proofs is None:
+        proofs = NotNullProofs()
     created: set[str] = set()
     # Temporary tables created in this step: the session's scratch, holding nothing
     # that outlives it, so no rule is about them.
     scratch: set[str] = set()
-    for facts in analysed:
+    replaced = _replaced_tables(analysed)
+    for n, facts in enumerate(analysed):
         fired: list[Rule] = []
         for kind, table in facts.facts:
             if kind in (_a.CREATE_TABLE, _a.CREATE_TEMP_TABLE):
@@ -63,7 +112,21 @@ def lint_step(step: Step, dialect: str, statements: list[str] | None = None) -> 
                 continue
             if rule.new_table_is_fine and table and _last_part(table) in created:
                 continue
+            if kind == _a.DROP_TABLE and replaced.get(_last_part(table), -1) > n:
+                continue  # a copy built in this step takes its place (SQLite's table rebuild)
+            if kind == _a.RENAME and facts.renames and all(
+                _last_part(old) in created or replaced.get(_last_part(old), -1) >= n for old, _ in facts.renames
+            ):
+                continue  # the new copy takes the old name: the application sees no change
+            if kind == _a.SET_NOT_NULL and facts.set_not_null and all(
+                proofs.proves(t, c) for t, c in facts.set_not_null
+            ):
+                continue
             fired.append(rule)
+        for old, new in facts.renames:
+            if _last_part(old) in created:
+                created.add(_last_part(new))
+        proofs.note(facts, step)
         order = list(RULES)
         for rule in sorted(fired, key=lambda r: order.index(r.id)):
             findings.append(_finding(rule, step, _without_leading_comments(facts.statement, dialect), dialect))
@@ -89,7 +152,13 @@ def lint_plan(plan: Plan, dialect: str) -> tuple[Finding, ...]:
     so that ``lint --dialect postgresql`` still checks a ``when: {dialect:
     mysql}`` step, as MySQL.
     """
-    return tuple(f for step in plan.steps for f in lint_step(step, lint_dialect(step, dialect)))
+    proofs: dict[str, NotNullProofs] = {}  # per dialect: a step for another one runs elsewhere
+    return tuple(
+        f
+        for step in plan.steps
+        for f in lint_step(step, lint_dialect(step, dialect),
+                           proofs=proofs.setdefault(lint_dialect(step, dialect), NotNullProofs()))
+    )
 
 
 def _finding(rule: Rule, step: Step, statement: str, dialect: str) -> Finding:
@@ -105,6 +174,22 @@ def _finding(rule: Rule, step: Step, statement: str, dialect: str) -> Finding:
         line=step.location.line,
         col=step.location.col,
     )
+
+
+def _replaced_tables(analysed: list[_a.Facts]) -> dict[str, int]:
+    """Tables that a copy built in the step replaces: the name, and the index of the
+    statement that renames the copy to it (``CREATE TABLE new_t ...; INSERT INTO new_t
+    SELECT ... FROM t; DROP TABLE t; ALTER TABLE new_t RENAME TO t``, as Django, Prisma
+    and Drizzle rebuild a table on SQLite, or ``RENAME TABLE t TO t_old, t_new TO t``)."""
+    created: set[str] = set()
+    replaced: dict[str, int] = {}
+    for n, facts in enumerate(analysed):
+        created |= {_last_part(t) for k, t in facts.facts if k == _a.CREATE_TABLE}
+        for old, new in facts.renames:
+            if _last_part(old) in created:
+                replaced[_last_part(new)] = n
+                created.add(_last_part(new))
+    return replaced
 
 
 def _lacks_rollback(step: Step, analysed: list[_a.Facts]) -> bool:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import re
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from migrator.sql.split import sqlglot_dialect, tokenize
 
@@ -64,6 +64,13 @@ class Facts:
     facts: tuple[tuple[str, str], ...]
     writes: bool
     parsed: bool  # True when sqlglot understood it; False when the tokens were read
+    # What :func:`migrator.lint.lint_step` reads across statements and steps (the
+    # recipes that make a risky statement safe), from ALTER TABLE and RENAME TABLE:
+    renames: tuple[tuple[str, str], ...] = ()  # (old, new) table names
+    not_null_checks: tuple[tuple[str, str, str], ...] = ()  # (table, constraint, column) of CHECK (c IS NOT NULL) NOT VALID
+    validated: tuple[tuple[str, str], ...] = ()  # (table, constraint) of VALIDATE CONSTRAINT
+    dropped_constraints: tuple[tuple[str, str], ...] = ()  # (table, constraint)
+    set_not_null: tuple[tuple[str, str], ...] = ()  # (table, column)
 
     def kinds(self) -> tuple[str, ...]:
         return tuple(kind for kind, _ in self.facts)
@@ -71,15 +78,80 @@ class Facts:
 
 def analyze(statement: str, dialect: str) -> Facts:
     """The facts of one statement for ``dialect`` (an SQLAlchemy dialect name)."""
+    if dialect == "postgresql":
+        body = _do_block_body(statement)
+        if body is not None:
+            return _do_block_facts(statement, body)
+    if dialect == "mysql" and "/*!" in statement:
+        # MySQL runs the text of /*! ... */ and /*!50100 ... */ comments (mysqldump's
+        # version-gated DDL; older servers skip it): the facts of both readings.
+        as_code = analyze(_MYSQL_CODE_COMMENT.sub(r" \1 ", statement), dialect)
+        as_comment = analyze(statement.replace("/*!", "/* "), dialect)
+        return replace(
+            as_comment,
+            statement=statement,
+            facts=as_comment.facts + tuple(f for f in as_code.facts if f not in as_comment.facts),
+            writes=as_comment.writes or as_code.writes,
+            **{k: getattr(as_comment, k) + getattr(as_code, k) for k in _DETAIL_FIELDS},
+        )
+    words = _words(statement, dialect)
+    details = _details(words)
     tree = _parse(statement, dialect)
     if tree is not None:
         facts = _facts_from_tree(tree)
         if facts is not None:
-            return Facts(statement, tuple(facts), _tree_writes(tree), True)
-    words = _words(statement, dialect)
+            return Facts(statement, tuple(facts), _tree_writes(tree), True, **details)
     first = words[0] if words else ""
     writes = bool(words) and not (first in _READ_ONLY_WORDS and not _DML_WORDS & set(words))
-    return Facts(statement, tuple(_facts_from_words(words)), writes, False)
+    return Facts(statement, tuple(_facts_from_words(words)), writes, False, **details)
+
+
+_MYSQL_CODE_COMMENT = re.compile(r"/\*!(?:\d{5,6})?(.*?)\*/", re.S)
+_DO_BODY = re.compile(r"\$([A-Za-z_][A-Za-z_0-9]*|)\$(.*?)\$\1\$", re.S)
+# Words after which a PL/pgSQL block starts a statement of its own.
+_PLPGSQL_STARTS = frozenset({"BEGIN", "THEN", "ELSE", "LOOP"})
+_PLPGSQL_VERBS = frozenset({"ALTER", "DROP", "TRUNCATE", "CREATE", "UPDATE", "DELETE", "RENAME", "INSERT"})
+
+
+def _do_block_body(statement: str) -> str | None:
+    """The body of a PostgreSQL ``DO $$ ... $$`` block (PL/pgSQL), else None.
+
+    A DO block runs its statements now, unlike a function body: ORMs such as
+    Drizzle wrap ``ADD CONSTRAINT ... FOREIGN KEY`` in one to make it idempotent."""
+    words = _words(statement, "postgresql")
+    if words[:1] != ["DO"] or ("LANGUAGE" in words and words[words.index("LANGUAGE") + 1:][:1] != ["PLPGSQL"]):
+        return None
+    match = _DO_BODY.search(statement)
+    return match.group(2) if match else None
+
+
+def _do_block_facts(statement: str, body: str) -> Facts:
+    """The facts of the SQL statements a DO block runs (dynamic SQL in EXECUTE aside)."""
+    from migrator.sql.split import split_statements
+
+    inner: list[Facts] = []
+    try:
+        pieces = split_statements(body, "postgresql")
+    except Exception:  # an odd body: nothing to say about it, never a crash
+        pieces = []
+    for piece in pieces:
+        try:
+            tokens = tokenize(piece, "postgresql")
+        except Exception:
+            continue
+        for n, tok in enumerate(tokens):
+            word = tok.text.upper()
+            before = tokens[n - 1].text.upper() if n else ""
+            if word in _PLPGSQL_VERBS and (n == 0 or before in _PLPGSQL_STARTS):
+                inner.append(analyze(piece[tok.start :], "postgresql"))
+                break
+    return Facts(
+        statement,
+        tuple(f for i in inner for f in i.facts),
+        True,
+        False,
+        **{k: tuple(x for i in inner for x in getattr(i, k)) for k in _DETAIL_FIELDS},
+    )
 
 
 @contextmanager
@@ -174,9 +246,12 @@ def _facts_from_tree(tree) -> list[tuple[str, str]] | None:
             # to the last action; PostgreSQL takes it per constraint.
             not_valid = n == len(actions) and bool(tree.args.get("not_valid"))
             facts += _alter_action_facts(action, table, not_valid)
-    elif isinstance(tree, (exp.Update, exp.Delete)):
-        if not tree.args.get("where") and not tree.args.get("limit") and not _joined_on_a_condition(tree):
-            facts.append((UNBOUNDED_DML, _name(tree.this)))
+    elif isinstance(tree, (exp.Update, exp.Delete, exp.Insert, exp.Query)):
+        # The statement itself, and the UPDATE/DELETE in its WITH clauses (PostgreSQL's
+        # data-modifying CTEs: WITH d AS (DELETE FROM t RETURNING *) INSERT ...).
+        for node in tree.find_all(exp.Update, exp.Delete):
+            if not node.args.get("where") and not node.args.get("limit") and not _joined_on_a_condition(node):
+                facts.append((UNBOUNDED_DML, _name(node.this)))
     return facts
 
 
@@ -366,7 +441,10 @@ def _facts_from_words(words: list[str]) -> list[tuple[str, str]]:
     elif first == "RENAME" and words[1:2] == ["TABLE"]:
         facts.append((RENAME, _name_at(words, 1)[0]))
     elif first == "CREATE" and "INDEX" in words[:4]:
-        if "CONCURRENTLY" not in words:
+        # ON ONLY a partitioned table: builds nothing, the recipe for partitions
+        # (CREATE INDEX CONCURRENTLY on each, then ALTER INDEX ... ATTACH PARTITION).
+        on_only = "ON" in words and words[words.index("ON") + 1 :][:1] == ["ONLY"]
+        if "CONCURRENTLY" not in words and not on_only:
             facts.append((CREATE_INDEX, _name_after(words, "ON")))
     elif first == "CREATE" and "TABLE" in words[:4]:
         temporary = bool({"TEMP", "TEMPORARY"} & set(words[1:3]))
@@ -408,6 +486,8 @@ def _alter_clause_kinds(clause: list[str]) -> list[str]:
         if rest[:1] == ["TYPE"] or rest[:3] == ["SET", "DATA", "TYPE"]:
             kinds.append(TYPE_CHANGE)
         return kinds
+    if verb == "TRUNCATE":  # MySQL: TRUNCATE PARTITION p, ... empties those partitions
+        return [TRUNCATE]
     if verb == "MODIFY":
         return [TYPE_CHANGE]
     if verb == "CHANGE":  # CHANGE [COLUMN] old new type: a rename too when the names differ
@@ -417,3 +497,52 @@ def _alter_clause_kinds(clause: list[str]) -> list[str]:
     if verb == "RENAME" and nxt not in ("CONSTRAINT", "INDEX", "KEY"):
         return [RENAME]
     return []
+
+
+# --- what lint_step reads across statements ---------------------------------
+
+_DETAIL_FIELDS = ("renames", "not_null_checks", "validated", "dropped_constraints", "set_not_null")
+
+
+def _details(words: list[str]) -> dict[str, tuple]:
+    """Table renames and the steps of the SET NOT NULL recipe, read from the words of an
+    ``ALTER TABLE`` or ``RENAME TABLE`` statement (keyword arguments for :class:`Facts`)."""
+    out: dict[str, list] = {k: [] for k in _DETAIL_FIELDS}
+    if words[:2] == ["RENAME", "TABLE"]:  # MySQL: RENAME TABLE a TO b, c TO d
+        for clause in _clauses(words[2:]):
+            old, i = _name_at(clause, 0)
+            if clause[i : i + 1] == ["TO"]:
+                out["renames"].append((old, _name_at(clause, i + 1)[0]))
+    elif words[:2] == ["ALTER", "TABLE"]:
+        table, i = _name_at(words, 1)
+        for clause in _clauses(words[i:]):
+            _clause_details(clause, table, out)
+    return {k: tuple(v) for k, v in out.items() if v}
+
+
+def _clause_details(clause: list[str], table: str, out: dict[str, list]) -> None:
+    verb, nxt = clause[0], clause[1] if len(clause) > 1 else ""
+    if verb == "RENAME" and nxt in ("TO", "AS") and len(clause) > 2:
+        out["renames"].append((table, _name_at(clause, 2)[0]))
+    elif verb == "VALIDATE" and nxt == "CONSTRAINT" and len(clause) > 2:
+        out["validated"].append((table, clause[2].lower()))
+    elif verb == "DROP" and nxt == "CONSTRAINT":
+        rest = clause[2:]
+        if rest[:2] == ["IF", "EXISTS"]:
+            rest = rest[2:]
+        if rest:
+            out["dropped_constraints"].append((table, rest[0].lower()))
+    elif verb == "ALTER":
+        column = clause[2] if nxt == "COLUMN" and len(clause) > 2 else nxt
+        rest = clause[3:] if nxt == "COLUMN" else clause[2:]
+        if rest[:3] == ["SET", "NOT", "NULL"]:
+            out["set_not_null"].append((table, column.lower()))
+    elif verb == "ADD" and nxt == "CONSTRAINT" and _has(clause, "NOT", "VALID"):
+        # ADD CONSTRAINT name CHECK ( column IS NOT NULL ) NOT VALID: the first step of
+        # the recipe that lets a later SET NOT NULL skip its scan.
+        name, body = clause[2:3], clause[3:]
+        if name and body[:2] == ["CHECK", "("] and ")" in body:
+            end = len(body) - 1 - body[::-1].index(")")
+            inner = [w for w in body[1:end] if w not in ("(", ")")]
+            if len(inner) == 4 and inner[1:] == ["IS", "NOT", "NULL"]:
+                out["not_null_checks"].append((table, name[0].lower(), inner[0].lower()))

@@ -22,6 +22,13 @@ def rules_markdown() -> str:
         "migrator reads its tokens, so the rules still fire. Changes to a table created earlier in the "
         "same step are exempt from the locking rules (the table is new and empty), as in squawk, and a "
         "temporary table created in the same step is scratch that no rule is about. "
+        "A table rebuilt in one step (a copy created and filled, the old table dropped, the copy renamed "
+        "to its name, as Django, Prisma and Drizzle alter a table on SQLite; or MySQL's `RENAME TABLE t "
+        "TO t_old, t_new TO t`) is neither dropped nor renamed for `drop-table` and `rename`. "
+        "`set-not-null` stays quiet on a column whose `CHECK (column IS NOT NULL) NOT VALID` an earlier "
+        "step added and a later step (or the same one with `transaction: false`) validated: its own safer "
+        "way, as in squawk. The statements of a PostgreSQL `DO` block are checked (a function body is "
+        "only stored, so it is not), and MySQL's `/*! ... */` comments are read as the code they are. "
         "`lint` judges each step for the dialect it runs on: `--dialect`, or the first dialect of the "
         "step's `when` when that excludes `--dialect`.",
         "",
