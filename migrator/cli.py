@@ -477,8 +477,9 @@ def rollback_command(ctx, plan_file, database, variables, fmt, lock_timeout, yes
 # Spec section 5 lists --yes among the shared options: resolve never asks, but a
 # script that passes --yes to every command that changes the database must not fail.
 @click.option("--yes", "-y", "_yes", is_flag=True, help="Never ask (resolve does not ask; accepted like apply's).")
+@format_option
 @click.pass_context
-def resolve_command(ctx, plan_file, step, database, variables, lock_timeout, applied, pending, _yes):
+def resolve_command(ctx, plan_file, step, database, variables, lock_timeout, applied, pending, _yes, fmt):
     """Record by hand that a step is applied or pending, or accept a phase's failed verify (repair)."""
     from migrator import api
 
@@ -489,7 +490,9 @@ def resolve_command(ctx, plan_file, step, database, variables, lock_timeout, app
     if not applied and not pending:
         raise UsageError("resolve needs --applied or --pending")
     report = api.resolve(plan_file, step, _database(ctx, database), applied=applied, variables=_parse_vars(variables), lock_timeout=lock_timeout)
-    if not _quiet(ctx):
+    if fmt != "text":  # the document report.schema.json describes (command "resolve"), or Markdown
+        _show(ctx, report, fmt)
+    elif not _quiet(ctx):
         _echo_lines(report.message or "")
 
 

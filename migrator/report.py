@@ -223,7 +223,7 @@ class PhaseResult:
 class RunReport:
     """The result of ``plan``, ``apply``, ``status`` or ``verify``.
 
-    ``status`` is ``ok``, ``failed``, ``waiting`` (a manual step or the lock),
+    ``status`` is ``ok``, ``failed``, ``waiting`` (a manual step; a lock timeout raises LockHeld, no report),
     ``drift`` or ``needs_resolve``; ``message`` is the one-line headline (e.g.
     how to continue past a manual step). ``exit_code`` follows spec section 5.
     ``apply_command`` is ``migrator apply PLAN`` with the run's database, ``--var``

@@ -31,16 +31,17 @@ from typing import Iterator
 
 import sqlalchemy as sa
 
+from migrator.checks import CheckContext, evaluate_all
 from migrator.dialects import Dialect
 from migrator.engine.journal import Journal
 from migrator.engine.planner import Decision, JournalState, decide
 from migrator.engine.repair import run_rollback
 from migrator.engine.runner import RunOptions, Runner
 from migrator.errors import MigratorError, StepInterrupted, UsageError
-from migrator.plan.model import Plan, Step
+from migrator.plan.model import CheckSpec, Plan, Step
 from migrator.prove import snapshot
 from migrator.prove.proof import ProofReport, StepProof
-from migrator.report import RunReport, StepResult
+from migrator.report import CheckResult, RunReport, StepResult
 
 #: Who confirms manual steps and runs everything, in the scratch database's journal.
 RUN_BY = "migrator test"
@@ -164,6 +165,26 @@ class _Prover:
         decision = Decision(step, "rerun", "migrator test: second run", entry=state.get(step.id), confirmed=True)
         return runner.run_step(decision)
 
+    def stale_verify(self, step: Step) -> list[tuple[CheckSpec, CheckResult]]:
+        """The step's verify checks that fail now, before its second run, read-only.
+
+        The second runs come after the whole plan, so a later step may have changed what
+        a check reads (a cleanup dropping the column it checks): such a check says
+        nothing about the second run. ``unchanged`` checks compare with the step's own
+        "before" and are left to the second run.
+        """
+        specs = [c for c in step.verify if not any(x.kind == "unchanged" for x in c.walk())]
+        if not specs:
+            return []
+        state = self._state(self.plan)
+        ctx = CheckContext.create(self.conn, dialect=self.dialect.name, is_applied=state.is_applied)
+        with self.conn.begin() as tx:
+            try:
+                results = evaluate_all(specs, ctx)
+            finally:
+                tx.rollback()  # read-only: nothing a check did may stay
+        return [(spec, result) for spec, result in zip(specs, results) if result.held is not True]
+
     def roll_back(self, step: Step) -> RunReport:
         return run_rollback(self.plan, self._state(self.plan), [step], self.conn, self.dialect, self.journal,
                             run_by=RUN_BY)
@@ -232,19 +253,31 @@ class _Prover:
             why = f"not run a second time: {_why_not_applied(first)}"
             return _proof(step, "idempotent", "unproved", why), before
         before = before or self.take(counts=True)
+        stale = self.stale_verify(step)
+        if stale:
+            # Judged without the checks a later step made false (see stale_verify), named instead.
+            step = replace(step, verify=tuple(c for c in step.verify if all(c is not spec for spec, _ in stale)))
+            not_judged = ("; not judged: " + ", ".join(f"{r.label} ({r.detail})" for _, r in stale)
+                          + f", which no longer held before the second run: a later step of the plan changed "
+                          f"what {'it checks' if len(stale) == 1 else 'they check'}")
+        else:
+            not_judged = ""
         result = self.rerun(step)
         after = before if step.action_kind in _NO_SCHEMA_CHANGE else self.take(counts=True)
         changes = snapshot.diff(before, after, "after re-run", counts=True)
         if result.outcome in ("failed", "optional_failed"):
-            proof = _proof(step, "idempotent", "failed", f"the second run failed: {result.error}", changes)
+            proof = _proof(step, "idempotent", "failed", f"the second run failed: {result.error}{not_judged}", changes)
         elif changes:
-            proof = _proof(step, "idempotent", "failed", "the second run changed the database", changes)
+            proof = _proof(step, "idempotent", "failed", f"the second run changed the database{not_judged}", changes)
         elif result.outcome == "applied":
-            proof = _proof(step, "idempotent", "proved", "ran a second time: verify held, schema and row counts unchanged")
+            held = ("verify held, schema and row counts unchanged" if not stale else
+                    "schema and row counts unchanged, the rest of its verify held" if step.verify else
+                    "schema and row counts unchanged")
+            proof = _proof(step, "idempotent", "proved", f"ran a second time: {held}{not_judged}")
         else:
             how = (result.journal_message or "").strip()
             proof = _proof(step, "idempotent", "proved", f"second run {result.outcome.replace('_', ' ')} by its "
-                           f"preconditions{f' ({how})' if how else ''}; schema and row counts unchanged")
+                           f"preconditions{f' ({how})' if how else ''}; schema and row counts unchanged{not_judged}")
         return proof, after
 
     def _prove_rollbacks(self, first: _Recorder, outcomes: dict[str, StepResult]):
@@ -298,12 +331,13 @@ class _Prover:
         stopped = next((r for r in results.values() if r.outcome in ("failed", "optional_failed")), None)
         for sid in (t for t in targets if t in down):
             step, result = steps[sid], results[sid]
+            # The fault the diff shows comes first: it is why the proof failed (a re-apply
+            # that fails on what the rollback left behind is its consequence).
+            fault = "the rollback did not restore the schema before the step; " if down[sid] else ""
             if result.outcome in ("failed", "optional_failed"):
-                proofs[sid] = _proof(step, "rollback", "failed", f"the re-apply failed: {result.error}", down[sid])
+                proofs[sid] = _proof(step, "rollback", "failed", f"{fault}the re-apply failed: {result.error}", down[sid])
             elif sid not in up:
                 where = f" at step {stopped.step}" if stopped else ""
-                # The fault the diff shows comes first: it is why the proof failed.
-                fault = "the rollback did not restore the schema before the step; " if down[sid] else ""
                 proofs[sid] = _proof(step, "rollback", "failed" if down[sid] else "unproved",
                                      f"{fault}not re-applied: the re-apply stopped{where}", down[sid])
             else:

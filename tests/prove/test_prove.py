@@ -440,3 +440,41 @@ phases:
     assert code == 130
     assert err.strip() == ("migrator: interrupted during step py of `migrator test`; the proof is not resumed: "
                            "run `migrator test` again on a fresh scratch database")
+
+
+def test_a_verify_that_a_later_step_made_false_is_not_blamed_on_the_second_run(db_url, tmp_path):
+    # The cleanup phase drops the column the first step's verify checks: by the time the
+    # second runs happen (after the whole plan), that verify no longer holds, whatever the
+    # second run does. Idempotency is judged on the second run itself: it succeeds and
+    # changes nothing; the stale verify is named, not reported as the step's failure.
+    plan = _write(tmp_path, """
+migrator: 1
+name: proof-stale-verify
+phases:
+  - id: schema
+    steps:
+      - id: create-jobs
+        idempotent: true
+        sql: CREATE TABLE IF NOT EXISTS jobs (id INTEGER NOT NULL PRIMARY KEY, legacy VARCHAR(20))
+        rollback: DROP TABLE jobs
+        verify:
+          - table_exists: jobs
+          - column_exists: {table: jobs, column: legacy}
+  - id: cleanup
+    steps:
+      - id: drop-legacy
+        sql: ALTER TABLE jobs DROP COLUMN legacy
+        rollback: ALTER TABLE jobs ADD COLUMN legacy VARCHAR(20)
+        allow: [drop-column]
+""")
+    report = api.test_plan(plan, db_url)
+    by_claim = {(p.step, p.kind): p for p in report.proofs}
+    second_run = by_claim[("create-jobs", "idempotent")]
+    assert second_run.status == "proved", second_run.detail
+    assert second_run.detail == (
+        "ran a second time: schema and row counts unchanged, the rest of its verify held; not judged: "
+        "column_exists: table=jobs, column=legacy (column jobs.legacy does not exist; found: id), which no "
+        "longer held before the second run: a later step of the plan changed what it checks"
+    )
+    assert by_claim[("create-jobs", "rollback")].status == "proved"
+    assert report.exit_code == 0

@@ -125,3 +125,22 @@ phases:
     assert index_t.detail == ("the rollback did not restore the schema before the step; "
                               "not re-applied: the re-apply stopped at step add-row")
     assert "table t missing after rollback" in index_t.diff
+
+
+def test_a_rollback_that_leaves_its_table_is_blamed_before_the_re_apply_it_breaks(db_url, tmp_path):
+    plan = _write(tmp_path, """
+migrator: 1
+name: proof-rollback-leaves-table
+phases:
+  - id: only
+    steps:
+      - id: create-b
+        sql: CREATE TABLE b (id INTEGER)
+        rollback: SELECT 1
+""")
+    report = api.test_plan(plan, db_url)
+    (proof,) = report.proofs
+    assert (proof.kind, proof.status) == ("rollback", "failed")
+    assert proof.detail.startswith("the rollback did not restore the schema before the step; the re-apply failed: ")
+    assert "unexpected table b after rollback" in proof.diff
+    assert report.exit_code == 1
