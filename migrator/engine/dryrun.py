@@ -53,8 +53,9 @@ def dry_run(
     step_checks: dict[str, tuple[CheckResult, ...]] = {}
     phase_checks: dict[str, tuple[CheckResult, ...]] = {}
     halts: dict[str, str] = {}  # step id -> why apply would halt there
+    certain: list[str] = []  # the steps where apply will halt whatever runs before them
     if conn is not None and not xp.stop:
-        outcomes = _evaluate_preconditions(xp, conn, state, step_checks, phase_checks, halts)
+        outcomes = _evaluate_preconditions(xp, conn, state, step_checks, phase_checks, halts, certain)
         if outcomes:
             xp = decide(plan, state, dialect, selection, confirmed=confirmed, precondition_outcomes=outcomes,
                         resolve_command=resolve)
@@ -88,9 +89,13 @@ def dry_run(
                 phase=phase.id, title=phase.title, steps=tuple(steps), preconditions=phase_checks.get(phase.id, ()),
                 waits_for_person=any(s.verdict == "manual" for s in steps), reverify=xp.reverify.get(phase.id),
             ))
+    status, message = xp.stop or "ok", xp.stop_message
+    if status == "ok" and certain:
+        # As apply would end: exit 1, so that a CI gate on the dry run stops here too.
+        status, message = "failed", f"step {certain[0]}: {halts[certain[0]]}"
     return RunReport(
         command="plan", plan=plan.name, source=plan.source, phases=tuple(phases),
-        status=xp.stop or "ok", message=xp.stop_message, dialect=dialect, offline=conn is None,
+        status=status, message=message, dialect=dialect, offline=conn is None,
         next_steps=_next(command, resolve, xp), apply_command=command,
         extra=not_in_plan_extra(plan, state, selection),
     )
@@ -108,9 +113,12 @@ def _not_null_proofs():
     return NotNullProofs()
 
 
-def _evaluate_preconditions(xp: ExecutionPlan, conn, state: JournalState, step_checks, phase_checks, halts) -> dict:
+def _evaluate_preconditions(xp: ExecutionPlan, conn, state: JournalState, step_checks, phase_checks, halts,
+                            certain) -> dict:
     """Evaluate, read-only, the preconditions of what would run; the outcomes for ``decide``.
-    ``halts`` gets, per step, why ``apply`` would halt there (no verdict says that)."""
+    ``halts`` gets, per step, why ``apply`` would halt there (no verdict says that);
+    ``certain`` the steps among them where it will, since no step before them changes
+    the database in this run (and an optional step's halt does not end the run)."""
     outcomes: dict[str, tuple[str, str]] = {}
     checks = None
     earlier_changes = False  # an earlier step of this run would change the database
@@ -133,6 +141,8 @@ def _evaluate_preconditions(xp: ExecutionPlan, conn, state: JournalState, step_c
                     if action == "halt":
                         for d in running:
                             halts[d.step.id] = _caveat(f"apply would halt at phase {phase.id}: {reason}", earlier_changes)
+                        if not earlier_changes:
+                            certain.append(running[0].step.id)
                 for d in running:
                     if d.step.preconditions:
                         results = checks.evaluate(d.step.preconditions)
@@ -143,6 +153,8 @@ def _evaluate_preconditions(xp: ExecutionPlan, conn, state: JournalState, step_c
                             continue
                         if action == "halt":
                             halts[d.step.id] = _caveat(f"apply would halt here: {reason}", earlier_changes)
+                            if not earlier_changes and not d.step.optional:
+                                certain.append(d.step.id)
                     earlier_changes = earlier_changes or d.step.action_kind not in ("check", "manual")
         finally:
             tx.rollback()  # read-only: nothing a check did may stay

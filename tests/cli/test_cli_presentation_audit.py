@@ -7,6 +7,8 @@ import json
 import re
 import textwrap
 
+import pytest
+
 from tests.cli.clirun import run, write_plan_file
 
 CAVEAT = " (checked against the database as it is now; earlier steps of this run may change that)"
@@ -46,8 +48,12 @@ HALTS = textwrap.dedent(
 def test_dry_run_says_where_apply_would_halt_and_that_an_earlier_step_may_change_it(db_url, tmp_path, capsys):
     plan = write_plan_file(tmp_path, HALTS)
     code, out, _ = run(capsys, "--database", db_url, "plan", plan, "--format", "json")
-    assert code == 0
-    steps = {s["step"]: s for p in json.loads(out)["phases"] for s in p["steps"]}
+    # guarded-first halts whatever happens: nothing runs before it. Exit 1, as apply's.
+    assert code == 1
+    doc = json.loads(out)
+    assert (doc["status"], doc["message"]) == ("failed", "step guarded-first: apply would halt here: precondition "
+                                                         "table_exists: nowhere failed: table nowhere does not exist")
+    steps = {s["step"]: s for p in doc["phases"] for s in p["steps"]}
     # The verdicts stay what they are; the reason says what the precondition found.
     assert {k: s["verdict"] for k, s in steps.items()} == dict.fromkeys(steps, "run")
     assert steps["guarded-first"]["reason"] == (
@@ -65,6 +71,18 @@ def test_dry_run_says_where_apply_would_halt_and_that_an_earlier_step_may_change
     md = run(capsys, "--database", db_url, "plan", plan, "--format", "markdown")[1]
     assert "| ▶️ would run | not applied yet; apply would halt here: precondition table_exists: made failed: " \
            "run make first" + CAVEAT + " |" in md
+
+
+@pytest.mark.parametrize("edit, code", [
+    # Only halts that an earlier step of the run may undo: apply may well get through.
+    (lambda text: text.replace("          - table_exists: nowhere\n", "          - dialect: [sqlite, postgresql, mysql]\n"), 0),
+    # The certain halt is on an optional step: apply goes on past it (exit 0), so does plan.
+    (lambda text: text.replace("      - id: guarded-first\n", "      - id: guarded-first\n        optional: true\n"), 0),
+])
+def test_dry_run_exits_1_only_where_apply_will_certainly_halt(db_url, tmp_path, capsys, edit, code):
+    plan = write_plan_file(tmp_path, edit(HALTS))
+    assert run(capsys, "--database", db_url, "plan", plan)[0] == code
+    assert run(capsys, "--database", db_url, "plan", plan, "--detailed-exitcode")[0] == 4
 
 
 WARNS = textwrap.dedent(
