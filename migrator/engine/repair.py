@@ -67,7 +67,7 @@ def rollback_targets(plan: Plan, state: JournalState, *, to: str | None = None, 
             )
         step = item
         targets.append(step)
-        if step.rollback is None and step.action_kind != "check":
+        if step.rollback is None and step.action_kind != "check" and not marked_by_precondition(state.get(step.id)):
             raise UsageError(
                 f"cannot roll back: step {step.id} has no rollback; nothing was rolled back "
                 "(add a rollback to it, or roll back to a later step)"
@@ -82,6 +82,19 @@ def rollback_targets(plan: Plan, state: JournalState, *, to: str | None = None, 
                 "(restore the step, and the --var values, as they were applied)"
             )
     return targets
+
+
+#: The start of the ``message`` of a row written by ``resolve STEP --applied``.
+RESOLVED_APPLIED = "resolve --applied by "
+
+
+def marked_by_precondition(entry: JournalEntry | None) -> bool:
+    """A step its ``on_fail: mark_applied`` precondition marked applied: its action never
+    ran (what it would do was there already), so its rollback must not run either: it
+    would undo what the plan did not do (drop a foreign key it found in place). A step
+    ``resolve --applied`` marked did run, as the person said, and rolls back as applied."""
+    return (entry is not None and entry.status == "marked_applied"
+            and not (entry.message or "").startswith(RESOLVED_APPLIED))
 
 
 def committed_but_failed(step: Step, state: JournalState, dialect: str) -> bool:
@@ -109,8 +122,12 @@ def run_rollback(plan: Plan, state: JournalState, targets: list[Step], conn: sa.
     status, message = "ok", None
     for i, step in enumerate(targets, 1):
         d = xp.decision(step.id)
-        statements = tuple(statements_of(step.rollback, dialect.name)) if step.rollback else ()
-        result = base_result(d, statements=statements, reason=f"rollback {i} of {len(targets)}")
+        marked = marked_by_precondition(state.get(step.id))
+        statements = tuple(statements_of(step.rollback, dialect.name)) if step.rollback and not marked else ()
+        reason = f"rollback {i} of {len(targets)}"
+        if marked:
+            reason += "; its precondition marked it applied without running it, so its rollback does not run either"
+        result = base_result(d, statements=statements, reason=reason)
         if status != "ok":
             done[step.id] = replace(result, outcome="not_reached")
             continue
@@ -119,7 +136,8 @@ def run_rollback(plan: Plan, state: JournalState, targets: list[Step], conn: sa.
         row = Row(
             plan=plan.name, phase=step.phase, step=step.id, checksum=step.checksum, status="rolled_back",
             started_at=started, finished_at=None, statements_done=len(statements), run_by=run_by,
-            message=f"rolled back by {run_by or current_user()}",
+            message=f"rolled back by {run_by or current_user()}"
+                    + (" (marked applied by its precondition: nothing to undo, its rollback not run)" if marked else ""),
         )
         try:
             if step.transaction:
@@ -183,7 +201,7 @@ def resolve_step(plan: Plan, state: JournalState, step_id: str, conn: sa.Connect
     before = state.get(step_id)
     was = f" (was {before.status})" if before else ""
     if applied:
-        status, message = "marked_applied", f"resolve --applied by {who}{was}"
+        status, message = "marked_applied", f"{RESOLVED_APPLIED}{who}{was}"
     else:
         status, message = "skipped", f"resolve --pending by {who}{was}: runs again from the start"
     started = now()

@@ -533,6 +533,49 @@ def test_rollback_runs_newest_first_keeps_the_to_step_and_journals_rolled_back(d
     assert api.rollback(path, db_url, last=1, yes=True).extra["rollback_order"] == ["create-b"]
 
 
+def test_rollback_does_not_undo_what_a_mark_applied_precondition_found_in_place(db_url, write_plan):
+    """The step did not create table b (it was there): rolling it back must not drop b.
+    A step resolve --applied marked did run, as the person said: its rollback runs."""
+    run_sql(db_url, "CREATE TABLE b (id INTEGER)")
+    path = write_plan(TWO_TABLES + """
+          - id: create-b
+            preconditions:
+              - not: {table_exists: b}
+                on_fail: mark_applied
+            sql: CREATE TABLE b (id INTEGER)
+            rollback: DROP TABLE b
+          - id: create-c
+            preconditions:
+              - not: {table_exists: b}
+                on_fail: mark_applied
+            sql: CREATE TABLE c (id INTEGER)
+""")
+    report = api.apply(path, db_url)
+    assert outcomes(report)[2:] == [("create-b", "marked_applied"), ("create-c", "marked_applied")]
+    # create-c has no rollback, and needs none: nothing of it ran.
+    report = api.rollback(path, db_url, last=2, yes=True)
+    assert [(s.step, s.outcome, s.statements) for s in report.steps] == [
+        ("create-b", "rolled_back", ()), ("create-c", "rolled_back", ())]
+    assert "marked it applied without running it" in report.steps[0].reason
+    assert run_sql(db_url, "SELECT count(*) FROM b") == [(0,)]  # still there
+    # resolve --applied: the person says it ran, so rollback runs its SQL.
+    api.resolve(path, "create-b", db_url, applied=True)
+    api.rollback(path, db_url, last=1, yes=True)
+    assert "b" not in [t.lower() for t in sa_table_names(db_url)]
+
+
+def sa_table_names(url: str) -> list[str]:
+    import sqlalchemy as sa
+
+    from migrator.db import create_engine
+
+    engine = create_engine(url)
+    try:
+        return sa.inspect(engine).get_table_names()
+    finally:
+        engine.dispose()
+
+
 def test_rollback_of_a_step_without_transaction_runs_outside_one_too(pg_url, write_plan):
     # DROP INDEX CONCURRENTLY, like the CREATE it undoes, cannot run in a transaction block.
     path = write_plan(TWO_TABLES + """
