@@ -153,3 +153,46 @@ def test_foreign_key_exists_single_composite_both_reference_forms_and_on_delete(
         False,
         "1 column(s) (userId) but 2 referenced (id, email)",
     )
+
+
+# column -> (family, SQLite type, PostgreSQL type, MariaDB type): every family of spec
+# section 11 and the sizes and spellings each one covers.
+FAMILY_COLUMNS = {
+    "c_small": ("integer", "SMALLINT", "SMALLINT", "SMALLINT"),
+    "c_big": ("integer", "BIGINT", "BIGINT", "BIGINT UNSIGNED"),
+    "c_dec": ("numeric", "DECIMAL(10,2)", "DECIMAL(10,2)", "DECIMAL(10,2)"),
+    "c_real": ("numeric", "REAL", "REAL", "REAL"),
+    "c_float": ("numeric", "FLOAT", "DOUBLE PRECISION", "FLOAT"),
+    "c_char": ("text", "CHAR(3)", "CHAR(3)", "CHAR(3)"),
+    "c_varchar": ("text", "VARCHAR(20)", "VARCHAR(20)", "VARCHAR(20)"),
+    "c_text": ("text", "CLOB", "TEXT", "LONGTEXT"),
+    "c_bool": ("boolean", "BOOLEAN", "BOOLEAN", "BOOLEAN"),
+    "c_date": ("date", "DATE", "DATE", "DATE"),
+    "c_ts": ("datetime", "TIMESTAMP", "TIMESTAMPTZ", "TIMESTAMP NULL"),
+    "c_dt": ("datetime", "DATETIME", "TIMESTAMP", "DATETIME"),
+    "c_time": ("time", "TIME", "TIME", "TIME"),
+    "c_json": ("json", "JSON", "JSONB", "JSON"),
+    "c_bin": ("binary", "BLOB", "BYTEA", "VARBINARY(16)"),
+    "c_uuid": ("uuid", "UUID", "UUID", "UUID"),
+}
+
+
+def test_column_exists_type_families_cover_every_documented_type_through_the_cli(db_url, db_dialect, tmp_path, capsys):
+    import json
+
+    import yaml
+
+    from tests.cli.clirun import run, write_plan_file
+
+    at = {"sqlite": 1, "postgresql": 2, "mysql": 3}[db_dialect]
+    ddl = "CREATE TABLE fam (id INTEGER PRIMARY KEY, " + ", ".join(
+        f"{column} {types[at]}" for column, types in FAMILY_COLUMNS.items()) + ")"
+    holds = [{"column_exists": {"table": "fam", "column": c, "type": t[0]}} for c, t in FAMILY_COLUMNS.items()]
+    wrong = [{"not": {"column_exists": {"table": "fam", "column": c, "type": "integer" if t[0] == "text" else "text"}}}
+             for c, t in FAMILY_COLUMNS.items()]
+    plan = write_plan_file(tmp_path, yaml.safe_dump({"migrator": 1, "name": "families", "phases": [
+        {"id": "p", "steps": [{"id": "make", "sql": ddl, "verify": holds + wrong}]}]}))
+    code, out, err = run(capsys, "--database", db_url, "apply", plan, "--format", "json")
+    checks = json.loads(out)["phases"][0]["steps"][0]["verify"]
+    assert [c["status"] for c in checks if c["status"] != "passed"] == [] and len(checks) == 2 * len(FAMILY_COLUMNS)
+    assert code == 0, err

@@ -228,3 +228,77 @@ def test_an_empty_database_url_is_refused_not_taken_for_the_default(tmp_path, pl
                           "to use $MIGRATOR_DATABASE_URL or the default)")
     assert len(err.splitlines()) == 1
     assert not (tmp_path / "migrator.sqlite").exists()
+
+
+DIALECT_PLAN = textwrap.dedent(
+    """\
+    migrator: 1
+    name: schemes
+    phases:
+      - id: p
+        steps:
+          - id: only-mysql
+            when: {dialect: mysql}
+            sql: CREATE TABLE m (id INTEGER)
+          - id: only-postgresql
+            when: {dialect: [postgresql]}
+            sql: CREATE TABLE g (id INTEGER)
+          - id: check
+            preconditions:
+              - dialect: [mysql, postgresql]
+            verify:
+              - any: [{table_exists: m}, {table_exists: g}]
+    """
+)
+
+
+@pytest.mark.parametrize(("scheme", "fixture", "runs"), [
+    ("mariadb", "mysql_url", "only-mysql"), ("postgres", "pg_url", "only-postgresql"),
+])
+def test_the_hosting_url_schemes_connect_and_match_migrators_dialect_names(tmp_path, capsys, request, scheme,
+                                                                           fixture, runs):
+    # Spec sections 5 and 11: mariadb:// (PyMySQL) is the dialect mysql for `when` and
+    # `dialect` checks; postgres:// (psycopg 3) is postgresql.
+    url = request.getfixturevalue(fixture)
+    url = scheme + url[url.index("://"):]
+    plan = write_plan_file(tmp_path, DIALECT_PLAN)
+    code, out, err = run(capsys, "--database", url, "apply", plan, "--format", "json")
+    assert code == 0, out + err
+    doc = json.loads(out)
+    other = ({"only-mysql", "only-postgresql"} - {runs}).pop()
+    assert {s["step"]: s["outcome"] for s in doc["phases"][0]["steps"]} == {
+        runs: "applied", other: "not_applicable", "check": "applied"}
+    assert doc["database"].startswith("mariadb+pymysql://" if scheme == "mariadb" else "postgresql+psycopg://")
+
+
+def test_plan_offline_judges_for_postgresql_when_no_dialect_is_given(tmp_path, capsys):
+    plan = write_plan_file(tmp_path, PLAN.replace("CREATE TABLE a (id INTEGER)", "CREATE INDEX ix_a ON a (id)"))
+    code, out, _ = run(capsys, "plan", plan, "--offline", "--format", "json")
+    doc = json.loads(out)
+    assert (code, doc["dialect"]) == (0, "postgresql")
+    assert "index-not-concurrent" in [f["rule"] for f in doc["phases"][0]["steps"][0]["findings"]]
+    code, out, _ = run(capsys, "plan", plan, "--offline", "--dialect", "sqlite", "--format", "json")
+    assert "index-not-concurrent" not in [f["rule"] for f in json.loads(out)["phases"][0]["steps"][0]["findings"]]
+
+
+def test_database_beats_the_environment_which_beats_the_embedded_default(tmp_path, capsys, monkeypatch):
+    # Spec section 5: --database, else MIGRATOR_DATABASE_URL, else sqlite:///migrator.sqlite
+    # in the working directory.
+    import sqlite3
+
+    monkeypatch.chdir(tmp_path)
+    plan_file = write_plan_file(tmp_path, PLAN.replace("    verify:\n      - table_exists: b\n", ""))
+    from_env, from_option = tmp_path / "env.db", tmp_path / "option.db"
+    monkeypatch.setenv("MIGRATOR_DATABASE_URL", f"sqlite:///{from_env}")
+    assert run(capsys, "--database", f"sqlite:///{from_option}", "apply", plan_file, "--step", "create-a")[0] == 0
+    assert run(capsys, "apply", plan_file, "--step", "create-b")[0] == 0
+    monkeypatch.delenv("MIGRATOR_DATABASE_URL")
+    assert run(capsys, "apply", plan_file)[0] == 0
+
+    def steps(path):
+        with sqlite3.connect(path) as conn:
+            return [r[0] for r in conn.execute("SELECT step FROM migrator_journal ORDER BY id")]
+
+    assert steps(from_option) == ["create-a"]
+    assert steps(from_env) == ["create-b"]
+    assert steps(tmp_path / "migrator.sqlite") == ["create-a", "create-b"]

@@ -667,3 +667,189 @@ def test_rollback_in_a_terminal_lists_the_steps_and_asks(sqlite_url, write_plan)
     report = api.rollback(path, sqlite_url, last=2, ask=lambda text: True)
     assert report.ok and report.extra["rollback_order"] == ["fill-a", "create-a"]
     assert "a" not in sa.inspect(create_engine(sqlite_url)).get_table_names()
+
+
+SELECTABLE = """
+    migrator: 1
+    name: demo
+    phases:
+      - id: one
+        steps:
+          - id: s1
+            tags: [fast]
+            sql: CREATE TABLE s1 (id INTEGER)
+          - id: s2
+            sql: CREATE TABLE s2 (id INTEGER)
+      - id: two
+        steps:
+          - id: s3
+            sql: CREATE TABLE s3 (id INTEGER)
+"""
+
+
+@pytest.mark.parametrize("selection, chosen", [
+    ({"phases": ["two"]}, ["s3"]),
+    ({"skips": ["one"]}, ["s3"]),
+    ({"skips": ["s2"]}, ["s1", "s3"]),
+    ({"tags": ["fast"]}, ["s1"]),
+])
+def test_steps_left_out_by_phase_skip_or_tag_get_no_journal_row(db_url, write_plan, selection, chosen):
+    # Spec section 11: a step left out by --step/--skip/--tag/--phase gets no row.
+    report = api.apply(write_plan(SELECTABLE), db_url, **selection)
+    assert (report.status, report.exit_code) == ("ok", 0)
+    assert [r[:2] for r in journal(db_url)] == [(s, "applied") for s in chosen]
+    assert [s for s, o in outcomes(report) if o == "filtered"] == [s for s in ("s1", "s2", "s3") if s not in chosen]
+
+
+def test_a_partial_batch_blocks_its_dependents_the_run_goes_on_and_the_next_apply_runs_them(db_url, write_plan):
+    # Spec section 11: `partial` when max_batches stopped it (the run goes on; steps that
+    # require it are blocked; the next apply continues it).
+    path = write_plan(BATCH.replace("{max}", "max_batches: 2") + """
+          - id: after-backfill
+            requires: [backfill]
+            sql: CREATE TABLE after_backfill (id INTEGER)
+          - id: independent
+            sql: CREATE TABLE independent (id INTEGER)
+""")
+    report = api.apply(path, db_url)
+    assert (report.status, report.exit_code) == ("ok", 0)
+    assert outcomes(report)[1:] == [("backfill", "partial"), ("after-backfill", "blocked"), ("independent", "applied")]
+    assert journal(db_url)[1:] == [
+        ("backfill", "partial", None, 2, 6, "stopped by max_batches (2); the next apply continues it"),
+        ("after-backfill", "skipped", None, None, None, "blocked: requires backfill, which is partial"),
+        ("independent", "applied", 1, None, 0, None),
+    ]
+    again = api.apply(path, db_url)
+    assert [(s.step, s.verdict, s.outcome) for s in again.steps][1:] == [
+        ("backfill", "resume", "applied"), ("after-backfill", "run", "applied"), ("independent", "applied", "already_applied")
+    ]
+    assert [r[:5] for r in journal(db_url)[4:]] == [
+        ("backfill", "applied", None, 3, 7), ("after-backfill", "applied", 1, None, 0)
+    ]
+
+
+def test_a_step_blocked_by_a_failed_optional_step_is_journaled_skipped_naming_it(db_url, write_plan):
+    # Spec section 11: a step blocked by a skipped or failed step gets a `skipped` row
+    # whose message names the blocker.
+    api.apply(write_plan("""
+        migrator: 1
+        name: demo
+        phases:
+          - id: p
+            steps:
+              - id: flaky
+                optional: true
+                sql: SELECT * FROM no_such_table
+              - id: dependent
+                requires: [flaky]
+                sql: CREATE TABLE d (id INTEGER)
+    """), db_url)
+    rows = journal(db_url)
+    assert [r[:2] for r in rows] == [("flaky", "failed"), ("dependent", "skipped")]
+    assert rows[1][5] == "blocked: requires flaky, which is optional failed"
+
+
+def test_a_python_steps_work_is_in_the_step_transaction_and_its_context_is_as_documented(db_url, db_dialect, write_plan,
+                                                                                          tmp_path):
+    # Spec section 11: ctx.connection is a Connection inside the step's transaction, so a
+    # failed verify or an exception undoes what the function did; ctx.dialect is
+    # migrator's dialect name (mysql on MariaDB), ctx.vars a dict, ctx.log a logging.Logger.
+    (tmp_path / "steps.py").write_text(
+        "import logging\n"
+        "import sqlalchemy as sa\n"
+        "def fill(ctx):\n"
+        "    assert isinstance(ctx.connection, sa.Connection) and ctx.connection.in_transaction()\n"
+        "    assert isinstance(ctx.log, logging.Logger) and type(ctx.vars) is dict\n"
+        "    ctx.connection.exec_driver_sql(f\"INSERT INTO py (id, note) VALUES ({ctx.vars['n']}, '{ctx.dialect}')\")\n"
+        "def explode(ctx):\n"
+        "    ctx.connection.exec_driver_sql(\"INSERT INTO py (id, note) VALUES (99, 'x')\")\n"
+        "    raise ValueError('boom')\n"
+    )
+    text = """
+        migrator: 1
+        name: demo
+        vars: {n: 1}
+        phases:
+          - id: p
+            steps:
+              - id: make
+                sql: CREATE TABLE py (id INTEGER PRIMARY KEY, note VARCHAR(20))
+              - id: explode
+                optional: true
+                python: steps.py:explode
+              - id: fill
+                python: steps.py:fill
+                verify:
+                  - row_count: {table: py, expect: EXPECTED}
+    """
+    report = api.apply(write_plan(text.replace("EXPECTED", "2")), db_url)
+    assert outcomes(report) == [("make", "applied"), ("explode", "optional_failed"), ("fill", "failed")]
+    assert report.steps[1].error == "steps.py:explode: ValueError: boom"
+    assert run_sql(db_url, "SELECT count(*) FROM py") == [(0,)]  # neither the exception's nor the verify's step left rows
+    assert api.apply(write_plan(text.replace("EXPECTED", "1")), db_url).exit_code == 0
+    assert run_sql(db_url, "SELECT id, note FROM py") == [(1, db_dialect)]
+
+
+def test_rollback_goes_by_the_order_steps_were_applied_not_the_plan_order(db_url, write_plan):
+    # Spec sections 5 and 11: rollback runs the rollbacks of applied steps newest first;
+    # --to STEP rolls back the steps applied after STEP.
+    path = write_plan("""
+        migrator: 1
+        name: demo
+        phases:
+          - id: p
+            steps:
+              - id: a
+                sql: CREATE TABLE ra (id INTEGER)
+                rollback: DROP TABLE ra
+              - id: b
+                sql: CREATE TABLE rb (id INTEGER)
+                rollback: DROP TABLE rb
+    """)
+    assert api.apply(path, db_url, steps=["b"]).ok
+    assert api.apply(path, db_url).ok  # a is applied after b
+    nothing = api.rollback(path, db_url, to="a", yes=True)
+    assert nothing.ok and outcomes(nothing) == [] and nothing.extra.get("rollback_order", []) == []
+    assert api.rollback(path, db_url, to="b", yes=True).extra["rollback_order"] == ["a"]
+    assert api.apply(path, db_url).ok  # a again: newest
+    assert api.rollback(path, db_url, last=1, yes=True).extra["rollback_order"] == ["a"]
+    assert api.rollback(path, db_url, last=1, yes=True).extra["rollback_order"] == ["b"]
+    assert not {"ra", "rb"} & set(sa.inspect(create_engine(db_url)).get_table_names())
+
+
+def test_a_batch_without_size_takes_1000_rows_at_a_time(db_url, write_plan):
+    # Spec section 2: batch `size` defaults to 1000.
+    report = api.apply(write_plan("""
+        migrator: 1
+        name: demo
+        phases:
+          - id: p
+            steps:
+              - id: make
+                sql:
+                  - CREATE TABLE digits (d INTEGER)
+                  - INSERT INTO digits (d) VALUES (0), (1), (2), (3), (4), (5), (6), (7), (8), (9)
+                  - CREATE TABLE items (id INTEGER PRIMARY KEY, done INTEGER)
+                  - >-
+                    INSERT INTO items (id, done) SELECT a.d * 100 + b.d * 10 + c.d, 0
+                    FROM digits a CROSS JOIN digits b CROSS JOIN digits c
+                  - INSERT INTO items (id, done) VALUES (1000, 0)
+              - id: backfill
+                batch:
+                  sql: >-
+                    UPDATE items SET done = 1 WHERE id IN (SELECT id FROM (SELECT id FROM items WHERE done = 0
+                    ORDER BY id LIMIT :batch_size) AS b)
+    """), db_url)
+    assert report.ok, report.message
+    assert (report.steps[1].batches_done, report.steps[1].rows_affected) == (2, 1001)
+
+
+def test_a_batch_pause_waits_after_each_batch_that_changed_rows(sqlite_url, write_plan, monkeypatch):
+    # Spec section 2: batch `pause` (e.g. 100ms) between batches; no real sleep here.
+    import migrator.engine.batches
+
+    slept = []
+    monkeypatch.setattr(migrator.engine.batches.time, "sleep", slept.append)
+    report = api.apply(write_plan(BATCH.replace("{max}", "pause: 100ms")), sqlite_url)
+    assert report.ok and report.steps[1].batches_done == 3
+    assert slept == [0.1, 0.1, 0.1]

@@ -95,3 +95,37 @@ def test_a_journal_from_a_newer_migrator_is_refused(db_engine):
             assert e.value.exit_code == 2
             assert str(e.value).startswith(
                 "the journal table migrator_journal has schema version 99, newer than this migrator")
+
+
+def test_times_are_utc_whatever_the_local_time_zone_and_check_steps_are_journaled(db_url, tmp_path, monkeypatch):
+    # Spec section 4: started_at and finished_at are UTC; skipped steps and passing check
+    # steps are journaled too (skipped, applied), so the trail is complete.
+    import time
+    from datetime import timedelta, timezone
+
+    from migrator import api
+    from tests.dbutil import run_sql
+
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(
+        "migrator: 1\nname: demo\nphases:\n  - id: p\n    steps:\n"
+        "      - id: make\n        sql: CREATE TABLE t (id INTEGER)\n"
+        "      - id: check\n        verify:\n          - table_exists: t\n"
+        "      - id: later\n        preconditions:\n          - table_exists: nowhere\n            on_fail: skip\n"
+        "        sql: CREATE TABLE u (id INTEGER)\n")
+    monkeypatch.setenv("TZ", "Asia/Kathmandu")  # UTC+05:45: no whole-hour coincidence
+    time.tzset()
+    try:
+        before = datetime.now(timezone.utc).replace(tzinfo=None)
+        assert api.apply(str(plan), db_url).ok
+        after = datetime.now(timezone.utc).replace(tzinfo=None)
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    rows = run_sql(db_url, "SELECT step, status, started_at, finished_at FROM migrator_journal ORDER BY id")
+    assert [r[:2] for r in rows] == [("make", "applied"), ("check", "applied"), ("later", "skipped")]
+    for _, _, started, finished in rows:
+        if isinstance(started, str):  # SQLite hands back text
+            started, finished = datetime.fromisoformat(started), datetime.fromisoformat(finished)
+        # A second of slack for the column's precision; a local time would be 5h45m off.
+        assert before - timedelta(seconds=1) <= started <= finished <= after + timedelta(seconds=1), (started, finished)

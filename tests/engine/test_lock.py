@@ -270,3 +270,77 @@ def test_the_read_only_commands_name_a_sqlite_writer_after_a_short_wait_exit_3(t
                 writer.execute("ROLLBACK")
                 writer.close()
     assert api.status(plan, url).ok
+
+
+def test_plan_status_and_verify_read_without_the_migration_lock(db_url, db_engine, write_plan, capsys):
+    # Spec section 11: the lock is taken by apply, rollback, resolve and test; plan, status
+    # and verify read without it, so they answer at once while an apply holds it.
+    from migrator import api
+    from migrator.cli import main
+
+    plan = write_plan("""
+    migrator: 1
+    name: demo
+    phases:
+      - id: p
+        steps:
+          - id: a
+            sql: CREATE TABLE a (id INTEGER)
+            verify:
+              - table_exists: a
+          - id: b
+            sql: CREATE TABLE b (id INTEGER)
+    """)
+    assert api.apply(plan, db_url, steps=["a"]).ok
+    with db_engine.connect() as holder, acquire(holder, get_dialect(engine_dialect(db_engine)), timeout=1, purpose="apply"):
+        start = time.monotonic()
+        assert [(s.step, s.verdict) for s in api.plan(plan, db_url).steps] == [("a", "applied"), ("b", "run")]
+        assert [(s.step, s.state) for s in api.status(plan, db_url).steps] == [("a", "applied"), ("b", "pending")]
+        assert api.verify(plan, db_url).ok
+        for command in ("plan", "status", "verify"):
+            assert main([command, plan, "--database", db_url]) == 0, command
+        assert time.monotonic() - start < 5
+        with pytest.raises(LockHeld):
+            api.apply(plan, db_url, lock_timeout=0)
+    capsys.readouterr()
+
+
+def test_the_writing_commands_wait_30_seconds_by_default_and_lock_timeout_takes_seconds(sqlite_url, write_plan,
+                                                                                          monkeypatch, capsys):
+    # Spec sections 4 and 11: a second run waits up to --lock-timeout (default 30 s);
+    # apply, rollback, resolve and test take the lock.
+    from contextlib import contextmanager
+
+    import migrator.engine.lock
+    from migrator.cli import main
+
+    taken = []
+    real = migrator.engine.lock.acquire
+
+    @contextmanager
+    def spy(conn, dialect, timeout, **kw):
+        if kw.get("writes", True):  # not the no-op apply's read-only probe (migrator.engine.shortcut)
+            taken.append((kw.get("purpose"), timeout))
+        with real(conn, dialect, timeout, **kw):
+            yield
+
+    monkeypatch.setattr(migrator.engine.lock, "acquire", spy)
+    plan = write_plan("""
+    migrator: 1
+    name: demo
+    phases:
+      - id: p
+        steps:
+          - id: a
+            sql: CREATE TABLE a (id INTEGER)
+            rollback: DROP TABLE a
+    """)
+    for extra in ([], ["--lock-timeout", "2.5"]):
+        taken.clear()
+        assert main(["apply", plan, "-d", sqlite_url, *extra]) == 0
+        assert main(["rollback", plan, "-d", sqlite_url, "--last", "1", "--yes", *extra]) == 0
+        assert main(["resolve", plan, "a", "--pending", "-d", sqlite_url, *extra]) == 0
+        assert main(["test", plan, *extra]) == 0
+        timeout = float(extra[1]) if extra else 30.0
+        assert taken == [("apply", timeout), ("rollback", timeout), ("resolve", timeout), ("test", timeout)]
+    capsys.readouterr()

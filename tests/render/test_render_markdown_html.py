@@ -107,3 +107,25 @@ def test_escaping_helpers():
     assert code("uses ` inside") == "``uses ` inside``"
     assert code("`edge`") == "`` `edge` ``"
     assert fenced("x ``` y", "sql") == "````sql\nx ``` y\n````"
+
+
+def test_a_real_dry_run_in_markdown_is_the_same_text_twice_with_sql_in_details(db_url, tmp_path, capsys):
+    # Spec section 6 and 11: `plan --format markdown` on a real database: deterministic
+    # (no timestamps, no durations), its SQL in <details><summary>…</summary> with a fenced
+    # sql block inside.
+    from tests.cli.clirun import run, write_plan_file
+
+    plan = write_plan_file(tmp_path, (
+        "migrator: 1\nname: md\nphases:\n  - id: p\n    steps:\n"
+        "      - id: a\n        sql: CREATE TABLE a (id INTEGER)\n        rollback: DROP TABLE a\n"
+        "      - id: fill\n        sql: INSERT INTO a (id) VALUES (1)\n        rollback: DELETE FROM a\n"
+        "        preconditions:\n          - no_rows: SELECT id FROM a\n"
+        "        verify:\n          - row_count: {table: a, expect: 1}\n"))
+    assert run(capsys, "--database", db_url, "apply", plan, "--step", "a")[0] == 0
+    first = run(capsys, "--database", db_url, "plan", plan, "--format", "markdown")
+    second = run(capsys, "--database", db_url, "plan", plan, "--format", "markdown")
+    assert first == second and first[0] == 0
+    text = first[1]
+    assert not re.search(r"\d\d:\d\d|\d+ ?ms\b|\d{4}-\d\d-\d\d", text), text
+    assert "<details><summary><code>fill</code>: 1 statement</summary>\n\n```sql\nINSERT INTO a (id) VALUES (1);\n```\n\n</details>" in text
+    assert "<details>" in to_html(text) and '<code class="language-sql">' in to_html(text)
