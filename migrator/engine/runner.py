@@ -125,6 +125,11 @@ class Checks:
         self.ctx.catalog.invalidate()
 
 
+def _not_evaluated(checks, why: str) -> tuple[CheckResult, ...]:
+    return tuple(CheckResult(kind=c.kind, label=c.label, held=None, path=c.path, detail=f"not evaluated: {why}")
+                 for c in checks)
+
+
 def _failed_checks(results: tuple[CheckResult, ...]) -> list[CheckResult]:
     return [r for r in results if r.held is False]
 
@@ -226,13 +231,27 @@ class Runner:
                 if status != "ok":
                     break
             ran = any(results[d.step.id].outcome in ("applied", "marked_applied") for d in decisions)
-            if phase.verify and (ran or reverify):
+            left_out = self._left_out_of(phase) if phase.verify and (ran or reverify) else []
+            if left_out:
+                # --step/--skip/--tag/--phase left steps of this phase out, unapplied: the
+                # phase is not done, so its verify waits for them (as `migrator verify` does).
+                phase_checks[phase.id] = (pre[0], _not_evaluated(
+                    phase.verify, f"steps of phase {phase.id} not applied: {', '.join(left_out)}; "
+                                  "it runs when they are"))
+            elif phase.verify and (ran or reverify):
                 verify = self._phase_verify(phase)
                 phase_checks[phase.id] = (pre[0], verify)
                 if _failed_checks(verify):
                     status, message = "failed", f"phase {phase.id}: {describe_failures(verify)}"
                     break
         return self._report(results, phase_checks, status=status, message=message)
+
+    def _left_out_of(self, phase: Phase) -> list[str]:
+        """The steps of ``phase`` this run's selection left out that are not applied (and
+        would run here: not optional, not excluded by ``when``)."""
+        return [s.id for s in phase.steps
+                if not self.xplan.decision(s.id).selected and s.applies_to(self.dialect.name) and not s.optional
+                and not self.state.is_applied(s.id)]
 
     def _report(self, results, phase_checks, *, status: str, message: str | None) -> RunReport:
         return apply_report(self.plan, results, phase_checks, status=status, message=message,

@@ -7,6 +7,7 @@ import textwrap
 import pytest
 
 from tests.cli.clirun import run, write_plan_file
+from tests.dbutil import run_sql
 
 PLAN = textwrap.dedent(
     """\
@@ -302,3 +303,18 @@ def test_database_beats_the_environment_which_beats_the_embedded_default(tmp_pat
     assert steps(from_option) == ["create-a"]
     assert steps(from_env) == ["create-b"]
     assert steps(tmp_path / "migrator.sqlite") == ["create-a", "create-b"]
+
+
+@pytest.mark.parametrize("selection", [("--step", "create-a"), ("--skip", "create-b")])
+def test_a_phase_verify_waits_for_the_steps_a_selection_left_out(db_url, plan_file, capsys, selection):
+    """The phase is not done while create-b is left out: its verify (table b exists) is not
+    evaluated yet, nothing fails and no phase row is journaled; it runs with create-b."""
+    code, out, _ = run(capsys, "--database", db_url, "apply", plan_file, *selection, "--format", "json")
+    assert code == 0
+    (phase,) = json.loads(out)["phases"]
+    assert [(c["held"], c["detail"]) for c in phase["verify"]] == [
+        (None, "not evaluated: steps of phase schema not applied: create-b; it runs when they are")]
+    assert run_sql(db_url, "SELECT step, status FROM migrator_journal ORDER BY id") == [("create-a", "applied")]
+    code, out, _ = run(capsys, "--database", db_url, "apply", plan_file, "--format", "json")
+    assert code == 0
+    assert [c["held"] for c in json.loads(out)["phases"][0]["verify"]] == [True]
