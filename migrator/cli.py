@@ -276,7 +276,7 @@ class _BatchProgress:
 
         if self.quiet:
             return
-        if self.tty and p.total:
+        if self.tty and p.total and p.position <= p.total:  # past its total a full bar tells nothing
             if self.bar is None or self.step != p.step:  # closed early when other output came
                 self.close()
                 self.step = p.step
@@ -287,6 +287,7 @@ class _BatchProgress:
             if p.done:
                 self.close()
             return
+        self.close()
         now = time.monotonic()
         if p.done or p.batches <= 1 or now - self.last_line >= 1.0:
             self.last_line = now
@@ -295,6 +296,10 @@ class _BatchProgress:
             rate = f", {p.rate:,.0f} rows/s" if p.rate else ""
             if p.total is None:
                 rows = plural(p.rows, "row")
+            elif p.position > p.total:  # "11,756 of 10 rows, ETA 0s" would say it is nearly done
+                rows = f"{plural(p.position, 'row')}, more than the {p.total:,} the total query counted"
+                if not p.done:  # a statement that never reaches 0 rows runs until stopped
+                    rows += " (does the statement's WHERE skip rows already done?)"
             else:  # like with like: the total was counted at this apply's start
                 rows = f"{p.position:,} of {plural(p.total, 'row')}"
                 if p.rows != p.position:

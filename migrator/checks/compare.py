@@ -59,7 +59,7 @@ def compare(actual: Any, op: str, expected: Any) -> bool:
             "lt": lambda: a < e,
             "le": lambda: a <= e,
         }[op]()
-    except TypeError:
+    except (TypeError, InvalidOperation):  # InvalidOperation: a NaN has no order (nan from the plan or the database)
         raise NotComparable(f"cannot compare {show(actual)} with {show(expected)}") from None
 
 

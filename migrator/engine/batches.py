@@ -55,9 +55,9 @@ class Progress:
     def eta(self) -> float | None:
         """Seconds left, when ``total`` is known and rows are moving."""
         rate = self.rate
-        if self.total is None or not rate:
+        if self.total is None or not rate or self.position > self.total:  # past it: no telling
             return None
-        return max(self.total - self.position, 0) / rate
+        return (self.total - self.position) / rate
 
 
 @dataclass(frozen=True, slots=True)

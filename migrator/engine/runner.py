@@ -31,6 +31,7 @@ from typing import Callable
 
 import sqlalchemy as sa
 
+from migrator.checks.compare import show
 from migrator.commandline import with_arguments
 from migrator.dialects import Dialect
 from migrator.engine.batches import Progress, run_batches
@@ -640,11 +641,18 @@ class Runner:
         row_id = self._start_attempt(d, started, rows=rows, batches=batches)
         total = None
         if action.total:
+            problem = None
             try:
                 with self.conn.begin():
-                    total = int(self.conn.exec_driver_sql(action.total, execution_options={"no_parameters": True}).scalar() or 0)
+                    result = self.conn.exec_driver_sql(action.total, execution_options={"no_parameters": True})
+                    if result.returns_rows:
+                        total, problem = _count(result.scalar())
+                    else:
+                        problem = "returned no result (it is a count query, e.g. SELECT count(*) FROM t WHERE NOT done)"
             except sa.exc.StatementError as e:
-                self._finish_failed_batch(d, row_id, started, rows, batches, f"total query failed: {db_error(e)}")
+                problem = f"failed: {db_error(e)}"
+            if problem:
+                self._finish_failed_batch(d, row_id, started, rows, batches, f"total query {problem}")
         counts = {"rows": rows, "batches": batches, "this_run": 0}
         progress = self.options.progress
 
@@ -840,6 +848,16 @@ def execute_statement(conn: sa.Connection, dialect: Dialect, statement: str) -> 
     -1 for a statement that returns rows (:meth:`Dialect.rows_changed` says what it means)."""
     return dialect.changed_rows(
         conn, lambda: conn.exec_driver_sql(statement, execution_options={"no_parameters": True}))
+
+
+def _count(value) -> tuple[int | None, str | None]:
+    """A ``total`` query's value as a row count, or what is wrong with it."""
+    if value is None:
+        return 0, None  # count of an empty set through SUM, MAX...: nothing to do
+    try:
+        return int(value), None  # (a str "12" too; Decimal and float as drivers return them)
+    except (TypeError, ValueError, OverflowError):
+        return None, f"returned {show(value)}, not a number of rows"
 
 
 def db_error(e: BaseException) -> str:

@@ -105,17 +105,35 @@ def _one_per_node(issues: list[Issue]) -> list[Issue]:
     return sorted(kept.values(), key=Issue.sort_key)
 
 
+#: The longest batch ``pause``: one hour (``1e9ms`` is 11 days between batches, a typo).
+MAX_PAUSE_MS = 3_600_000
+#: The largest ``size``/``max_batches``: a BIGINT, the most any database binds (SQLite's INTEGER).
+MAX_BATCH_NUMBER = 2**63 - 1
+
+
 def parse_duration_ms(value: Any) -> int | None:
     """``'100ms'``/``'2s'``/``'1m'``/a number of seconds → milliseconds; None if unparseable."""
     if isinstance(value, bool):
         return None
     if isinstance(value, (int, float)):
-        return int(value * 1000) if value >= 0 else None
-    m = _DURATION.match(str(value))
-    if not m:
-        return None
-    number, unit = float(m.group(1)), m.group(2) or "s"
-    return int(number * {"ms": 1, "s": 1000, "m": 60000}[unit])
+        # (compared before any float(): an int of 400 digits is too large for one)
+        ms = value * 1000 if 0 <= value <= MAX_PAUSE_MS / 1000 else None
+    else:
+        m = _DURATION.match(str(value))
+        if not m:
+            return None
+        ms = float(m.group(1)) * {"ms": 1, "s": 1000, "m": 60000}[m.group(2) or "s"]
+    # .inf, nan and 1e400 are no duration; past the cap, a pause is a typo, not a plan.
+    return int(ms) if ms is not None and ms <= MAX_PAUSE_MS else None
+
+
+def _is_long_duration(value: Any) -> bool:
+    """A well-formed duration over :data:`MAX_PAUSE_MS` (not nan, not negative)."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, (int, float)):
+        return value == value and value > MAX_PAUSE_MS / 1000
+    return bool(_DURATION.match(str(value)))
 
 
 def normalize_sql(text: str) -> str:
@@ -331,13 +349,45 @@ class _PlanBuilder:
         sql = batch.get("sql")
         if isinstance(sql, str) and not _BATCH_PARAM.search(sql):
             self._issue(path + ("sql",), "a batch statement must use the bind parameter :batch_size (e.g. ... LIMIT :batch_size)", "batch")
+        elif isinstance(sql, str):
+            self._check_batch_statement(sql, path + ("sql",))
         for key in ("size", "max_batches"):
             value = batch.get(key)
             if isinstance(value, str):
-                if not value.strip().isdigit() or int(value) < 1:
+                text = value.strip()
+                if not (text.isascii() and text.isdigit()) or not text.strip("0"):  # ("²".isdigit(), int("²") raises)
                     self._issue(path + (key,), f"expected a positive integer, got {value!r}", "type")
+                    continue
+                # (int() of thousands of digits raises: Python caps the conversion)
+                value = int(text) if len(text) < 100 else 10**30
+            if isinstance(value, int) and not isinstance(value, bool) and value > MAX_BATCH_NUMBER:
+                self._issue(path + (key,), f"{value if value < 10**30 else 'a number of 30 digits or more'} is too large "
+                                           f"(at most {MAX_BATCH_NUMBER})", "type")
         if "pause" in batch and parse_duration_ms(batch["pause"]) is None:
-            self._issue(path + ("pause",), f"{batch['pause']!r} is not a duration like '100ms', '2s' or '1m'", "duration")
+            pause = batch["pause"]
+            if _is_long_duration(pause):
+                self._issue(path + ("pause",), f"{pause!r} is longer than the longest pause between batches, 1 hour (60m)", "duration")
+            else:
+                self._issue(path + ("pause",), f"{pause!r} is not a duration like '100ms', '2s' or '1m'", "duration")
+
+    def _check_batch_statement(self, sql: str, path: tuple) -> None:
+        """One statement, with ``:batch_size`` a real parameter: run per batch, its row count
+        ends the loop; a ``:batch_size`` only in a comment or string would bind nothing. Read as
+        each dialect does; a problem is reported only when every dialect sees it."""
+        from migrator.sql.binds import bind_names
+        from migrator.sql.split import split_statements
+
+        try:
+            sql = substitute(sql, self.vars, self.environ)
+        except VariableError:
+            pass  # reported where variables are checked
+        dialects = ("postgresql", "mysql", "sqlite")
+        if all(len(split_statements(sql, d)) > 1 for d in dialects):
+            self._issue(path, "a batch runs one statement (its row count tells when the work is done); "
+                              "make it one statement, or one batch step per statement", "batch")
+        elif not any("batch_size" in bind_names(sql, d) for d in dialects):
+            self._issue(path, ":batch_size appears only inside a string or a comment, where it is text; "
+                              "use it in the statement (e.g. ... LIMIT :batch_size)", "batch")
 
     def _check_checks(self, checks: Any, path: tuple, *, precondition: bool, nested: bool = False) -> None:
         if not isinstance(checks, list):
@@ -607,7 +657,10 @@ def _typed_override(text: str, default: Any) -> Any:
     if isinstance(default, bool):
         return {"true": True, "false": False}.get(text, text)
     if isinstance(default, int) and re.fullmatch(r"-?(0|[1-9][0-9]*)", text):
-        return int(text)
+        try:
+            return int(text)
+        except ValueError:  # more digits than Python converts (4300): the text, as any other
+            return text
     if isinstance(default, float):
         try:
             number = float(text)

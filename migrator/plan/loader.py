@@ -175,9 +175,13 @@ def read_text(path: str) -> str:
         )
     try:
         with open(path, "rb") as f:
-            raw = f.read()
+            # Bounded: a device or pipe reports size 0 (/dev/zero, /dev/urandom would
+            # otherwise be read until memory runs out).
+            raw = f.read(MAX_PLAN_BYTES + 1)
     except OSError as e:
         raise PlanInvalid([Issue(where, "", f"cannot read file: {e.strerror or e}", "io")]) from None
+    if len(raw) > MAX_PLAN_BYTES:
+        raise PlanInvalid([Issue(where, "", f"more than {MAX_PLAN_BYTES // 2**20} MiB; larger plans are refused", "io")])
     if b"\x00" in raw:
         raise PlanInvalid([Issue(where, "", "binary file (contains NUL bytes), not a YAML plan", "io")])
     try:

@@ -56,13 +56,20 @@ def references(text: str) -> list[str]:
     return [m.group(1).strip() for m in _TOKEN.finditer(text) if m.group(1) is not None and not m.group(1).strip().startswith("env:")]
 
 
+def _shown(body: str) -> str:
+    """``${body}`` as a message shows it: on one line and short, since a stray ``${`` may
+    run to a ``}`` many lines further on (one problem, one line)."""
+    flat = " ".join(body.split())
+    return "${" + (flat if len(flat) <= 40 else flat[:40] + "…") + "}"
+
+
 def _resolve(body: str, variables: Mapping[str, Any], environ: Mapping[str, str], used: set[str] | None) -> str:
     body = body.strip()
     if body.startswith("env:"):
         name, sep, default = body[4:].partition(":-")
         name = name.strip()
         if not _NAME.match(name):
-            raise VariableError(f"invalid environment variable name in ${{{body}}}")
+            raise VariableError(f"invalid environment variable name in {_shown(body)}")
         # As in the shell and Compose, ``:-`` means "unset or empty": a variable exported
         # empty (NAME= in a CI config) gets the default, not an empty string.
         if environ.get(name) or (name in environ and not sep):
@@ -71,7 +78,7 @@ def _resolve(body: str, variables: Mapping[str, Any], environ: Mapping[str, str]
             return default
         raise VariableError(f"environment variable {name} is not set (write ${{env:{name}:-default}} for a default)")
     if not _NAME.match(body):
-        raise VariableError(f"invalid variable reference ${{{body}}} (names are letters, digits and '_'; write $${{ for a literal ${{)")
+        raise VariableError(f"invalid variable reference {_shown(body)} (names are letters, digits and '_'; write $${{ for a literal ${{)")
     if body not in variables:
         known = ", ".join(sorted(variables)) or "none defined"
         raise VariableError(f"undefined variable ${{{body}}} (defined: {known}; set it in vars or with --var {body}=VALUE)")

@@ -56,6 +56,14 @@ def test_text_and_a_number_have_no_order(actual, expected):
     assert compare(actual, "eq", expected) is False and compare(actual, "ne", expected) is True
 
 
+@pytest.mark.parametrize("actual, expected", [(3, float("nan")), (float("nan"), 0), (Decimal("NaN"), 1)])
+def test_a_nan_has_no_order_and_says_so(actual, expected):
+    # `expect: {ge: .nan}`, or PostgreSQL's 'NaN'::float: Decimal's NaN raises on <, >=.
+    with pytest.raises(NotComparable, match="cannot compare"):
+        compare(actual, "ge", expected)
+    assert compare(actual, "eq", expected) is False
+
+
 def test_expectations_and_values_read_as_a_person_writes_them():
     assert normalize_expect(0) == ("eq", 0)
     assert normalize_expect({"ge": 5}) == ("ge", 5)

@@ -289,6 +289,20 @@ def test_a_batch_repeats_until_no_row_changes_and_reports_progress(db_url, write
     assert journal(db_url)[-1][:5] == ("backfill", "applied", None, 3, 7)
 
 
+@pytest.mark.parametrize("total, message", [
+    ("UPDATE items SET done = done WHERE 1 = 0",
+     "total query returned no result (it is a count query, e.g. SELECT count(*) FROM t WHERE NOT done)"),
+    ("SELECT 'many'", "total query returned 'many', not a number of rows"),
+])
+def test_a_total_query_that_gives_no_count_fails_the_step_and_journals_it(db_url, write_plan, total, message):
+    """Not an internal error that leaves the step `running` in the journal."""
+    plan = BATCH.replace("{max}", "").replace("SELECT count(*) FROM items WHERE done = 0", total)
+    report = api.apply(write_plan(plan), db_url)
+    assert not report.ok and report.exit_code == 1
+    assert report.steps[1].outcome == "failed" and report.steps[1].error == message
+    assert journal(db_url)[-1][:5] == ("backfill", "failed", None, 0, 0)
+
+
 def test_max_batches_leaves_the_step_partial_and_the_next_apply_continues_it(db_url, write_plan):
     path = write_plan(BATCH.replace("{max}", "max_batches: 2"))
     report = api.apply(path, db_url)

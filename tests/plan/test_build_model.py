@@ -194,6 +194,23 @@ def test_a_var_keeps_the_type_of_the_default_it_replaces(tmp_path):
     assert plan.steps[0].action.texts == ("SELECT 500, false, 2.5, '1.2.3', 07, '42'",)
 
 
+
+@pytest.mark.parametrize("value, message", [
+    ("9" * 5000, "a number of 30 digits or more is too large (at most 9223372036854775807)"),
+    ("²", "expected a positive integer, got '²'"),  # "²".isdigit() is true; int("²") raises
+])
+def test_a_batch_size_var_that_is_no_integer_python_can_read_is_a_plan_error(tmp_path, value, message):
+    """Python converts at most 4300 digits, and not every digit isdigit() knows: each
+    one plan error (exit 2), not an internal error."""
+    path = tmp_path / "plan.yaml"
+    path.write_text(
+        "migrator: 1\nname: e\nvars:\n  n: 1000\n"
+        "phases: [{id: p, steps: [{id: s, batch: {sql: 'UPDATE t SET a = 1 LIMIT :batch_size', size: '${n}'}}]}]\n"
+    )
+    with pytest.raises(PlanInvalid) as exc:
+        load_plan(str(path), {"n": value}, environ={})
+    assert str(exc.value) == f"{path}:5:93: phases[0].steps[0].batch.size: {message}"
+
 @pytest.mark.parametrize("module", ["steps", "pkg.steps", "pkg"])
 def test_a_module_step_in_the_plans_directory_counts_its_source_and_the_vars_it_reads(tmp_path, module):
     """`module:function` imported from the plan's directory executes that file: editing

@@ -1,6 +1,7 @@
 """Every kind of bad plan gets its exact location and a sentence a person understands."""
 from __future__ import annotations
 
+import os
 import textwrap
 
 import pytest
@@ -293,6 +294,37 @@ CASES = [
                   sql: UPDATE t SET x = 1 WHERE id IN (SELECT id FROM t LIMIT :batch_size)
                   size: 0
         """), ["9:17: phases[0].steps[0].batch.size: must be at least 1, got 0"]),
+    # Numbers no database binds, and pauses that are typos, are plan errors, not crashes
+    # at apply (an int beyond SQLite's INTEGER, int(inf), time.sleep's limit).
+    ("batch-size-beyond-bigint", _plan("""
+        phases:
+          - id: p
+            steps:
+              - id: a
+                batch:
+                  sql: UPDATE t SET x = 1 WHERE id IN (SELECT id FROM t LIMIT :batch_size)
+                  size: 9223372036854775808
+                  pause: .inf
+                  max_batches: 99999999999999999999999999999999999999
+        """), ["9:17: phases[0].steps[0].batch.size: 9223372036854775808 is too large (at most 9223372036854775807)",
+               "10:18: phases[0].steps[0].batch.pause: inf is longer than the longest pause between batches, 1 hour (60m)",
+               "11:24: phases[0].steps[0].batch.max_batches: a number of 30 digits or more is too large (at most 9223372036854775807)"]),
+    ("batch-pause-too-long", _plan("""
+        vars:
+          wait: 99999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999s
+        phases:
+          - id: p
+            steps:
+              - id: a
+                batch:
+                  sql: UPDATE t SET x = 1 WHERE id IN (SELECT id FROM t LIMIT :batch_size)
+                  pause: 61m
+              - id: b
+                batch:
+                  sql: UPDATE t SET x = 1 WHERE id IN (SELECT id FROM t LIMIT :batch_size)
+                  pause: ${wait}
+        """), ["11:18: phases[0].steps[0].batch.pause: '61m' is longer than the longest pause between batches, 1 hour (60m)",
+               "15:18: phases[0].steps[1].batch.pause: '" + "9" * 320 + "s' is longer than the longest pause between batches, 1 hour (60m)"]),
     ("undefined-variable", _plan("""
         vars:
           table: users
@@ -328,6 +360,16 @@ CASES = [
               - id: a
                 sql: SELECT '${env:MIGRATOR_SURELY_UNSET_VAR}'
         """), ["7:14: phases[0].steps[0].sql: environment variable MIGRATOR_SURELY_UNSET_VAR is not set (write ${env:MIGRATOR_SURELY_UNSET_VAR:-default} for a default)"]),
+    # One problem, one line: a stray ${ closed by a } lines further on is shown flattened and cut.
+    ("stray-reference-spanning-lines", _plan("""
+        phases:
+          - id: p
+            steps:
+              - id: a
+                sql: |
+                  SELECT '${x
+                  ' FROM t WHERE a = '}' AND b = 'a long line that goes on and on'
+        """), ["7:14: phases[0].steps[0].sql: invalid variable reference ${x ' FROM t WHERE a = '} (names are letters, digits and '_'; write $${ for a literal ${)"]),
     ("unknown-dialect", _plan("""
         phases:
           - id: p
@@ -525,6 +567,29 @@ def test_huge_file_is_refused_without_parsing(tmp_path):
         f.write(b"# " + b"x" * (50 * 1024 * 1024) + b"\n")
     lines = api.validate([str(path)]).lines()
     assert lines == [f"{path}: file is 52.4 MB; plans larger than 10 MiB are refused"]
+
+
+def test_a_pipe_with_no_size_is_read_no_further_than_the_limit(tmp_path):
+    """A fifo or a device (``/dev/zero``) reports size 0: the read itself stops at the
+    limit, instead of reading on until memory runs out."""
+    import threading
+
+    path = tmp_path / "pipe.yaml"
+    os.mkfifo(path)
+
+    def write():
+        try:
+            with open(path, "wb") as f:
+                for _ in range(11):
+                    f.write(b"#" + b"x" * (1024 * 1024 - 2) + b"\n")
+        except BrokenPipeError:  # the reader stopped at the limit and closed the pipe
+            pass
+
+    writer = threading.Thread(target=write, daemon=True)
+    writer.start()
+    lines = api.validate([str(path)]).lines()
+    writer.join(timeout=10)
+    assert lines == [f"{path}: more than 10 MiB; larger plans are refused"]
 
 
 def test_alias_bomb_is_refused(tmp_path):
