@@ -367,8 +367,8 @@ def _decide_step(
     entry = state.get(step.id)
     if not selection.includes(step):
         if entry is not None and entry.applied and entry.checksum == step.checksum:
-            return Decision(step, "applied", "not selected; already applied", selected=False, entry=entry)
-        return Decision(step, "skip", "not selected (--phase/--step/--skip/--tag)", selected=False, entry=entry)
+            return Decision(step, "applied", "already applied (left out of this run by --phase/--step/--skip/--tag)", selected=False, entry=entry)
+        return Decision(step, "skip", "left out of this run by --phase/--step/--skip/--tag", selected=False, entry=entry)
     if not step.applies_to(dialect):
         wanted = ", ".join(step.when_dialects or ())
         return Decision(step, "not_applicable", f"only for {wanted}; this database is {dialect}", entry=entry)

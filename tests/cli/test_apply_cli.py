@@ -318,3 +318,10 @@ def test_a_phase_verify_waits_for_the_steps_a_selection_left_out(db_url, plan_fi
     code, out, _ = run(capsys, "--database", db_url, "apply", plan_file, "--format", "json")
     assert code == 0
     assert [c["held"] for c in json.loads(out)["phases"][0]["verify"]] == [True]
+
+
+def test_a_step_left_out_by_the_selection_says_so_once(sqlite_url, plan_file, capsys):
+    out = run(capsys, "--database", sqlite_url, "apply", plan_file, "--step", "create-a")[1]
+    assert "  create-b: not selected — left out of this run by --phase/--step/--skip/--tag\n" in out
+    out = run(capsys, "--database", sqlite_url, "apply", plan_file, "--step", "create-b")[1]
+    assert "  create-a: not selected — already applied (left out of this run by --phase/--step/--skip/--tag)\n" in out
