@@ -152,6 +152,17 @@ def not_in_plan(report: RunReport) -> list[dict]:
     return report.extra.get("not_in_plan", [])
 
 
+def not_in_plan_entries(report: RunReport) -> list[tuple[dict, str, tuple[str, str] | None, str]]:
+    """Each journaled step the plan no longer has, as the renderers list it: ``(row, its
+    state in words, (finished at, by whom) or None, note)``. When and by whom only for
+    ``status``: the dry run's output must not depend on the clock."""
+    entries = []
+    for row in not_in_plan(report):
+        when = (row["finished_at"], row["run_by"] or "") if report.command == "status" and row["finished_at"] else None
+        entries.append((row, STATE_WORDS.get(row["state"], row["state"]), when, not_in_plan_note(row)))
+    return entries
+
+
 def not_in_plan_note(row: dict) -> str:
     """What to say about one such step besides its state: a likely rename, and that an
     applied one is where ``rollback`` stops."""

@@ -267,17 +267,13 @@ def _status(report: RunReport) -> list[str]:
 
 def _not_in_plan(report: RunReport) -> list[str]:
     """As the text's: when and by whom for ``status`` only (the dry run stays deterministic)."""
-    gone = c.not_in_plan(report)
-    if not gone:
+    entries = c.not_in_plan_entries(report)
+    if not entries:
         return []
     lines = [f"### {text(c.NOT_IN_PLAN_HEADING)}", ""]
-    for row in gone:
-        state = c.STATE_WORDS.get(row["state"], row["state"])
-        when = ""
-        if report.command == "status" and row["finished_at"]:
-            when = f", {text(row['finished_at'])} by {text(row['run_by'] or '')}"
-        note = c.not_in_plan_note(row)
-        lines.append(f"- {code(row['step'])} (phase {code(row['phase'])}): {text(state)}{when}"
+    for row, state, when, note in entries:
+        at = f", {text(when[0])} by {text(when[1])}" if when else ""
+        lines.append(f"- {code(row['step'])} (phase {code(row['phase'])}): {text(state)}{at}"
                      + (f" — {_ICONS['warn']} {text(note)}" if note else ""))
     return lines + [""]
 

@@ -231,17 +231,13 @@ def _status_lines(report: RunReport, st: Style) -> list[str]:
 def _not_in_plan_lines(report: RunReport, st: Style) -> list[str]:
     """The journaled steps the plan no longer has: with when and by whom for ``status``,
     their state alone for the dry run (its output does not depend on the clock)."""
-    gone = c.not_in_plan(report)
-    if not gone:
+    entries = c.not_in_plan_entries(report)
+    if not entries:
         return []
     lines = [st(c.NOT_IN_PLAN_HEADING, "heading")]
-    for row in gone:
-        state = c.STATE_WORDS.get(row["state"], row["state"])
-        when = ""
-        if report.command == "status" and row["finished_at"]:
-            when = f" {row['finished_at']} by {row['run_by']}"
-        note = c.not_in_plan_note(row)
-        lines.append(f"  {row['step']} (phase {row['phase']}): {st(state, c.tone(row['state']))}{when}"
+    for row, state, when, note in entries:
+        at = f" {when[0]} by {when[1]}" if when else ""
+        lines.append(f"  {row['step']} (phase {row['phase']}): {st(state, c.tone(row['state']))}{at}"
                      + (f" — {st(note, 'warn')}" if note else ""))
     return lines + [""]
 
